@@ -1,0 +1,108 @@
+# libring - build, test, install.
+#
+#   make                 library (lib/) and programs (bin/)
+#   make check           every TAP test under prove
+#   make check SANITIZE=address,undefined
+#   make demo            two producers and a reader through a ring in /dev/shm
+#   make bench           transport comparison (bench/README.md)
+#   make install PREFIX=/usr/local DESTDIR=
+#
+# Each directory adds its own rules in a fragment (*/rules.mk) so that the
+# concerns stay apart; this file holds what they share.
+
+VERSION_MAJOR := 0
+VERSION_MINOR := 1
+VERSION_PATCH := 0
+VERSION       := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+
+CC      ?= cc
+ifeq ($(origin CC),default)
+CC      := gcc
+endif
+PKG_CONFIG ?= pkg-config
+
+# Debian packages the build needs, by the header or pkg-config module that
+# proves they are there. Missing ones are installed when run as root,
+# otherwise the build stops with the exact command to run.
+NEEDED_PKGS := $(shell \
+	$(PKG_CONFIG) --exists liburcu 2>/dev/null || echo liburcu-dev; \
+	command -v $(PKG_CONFIG) >/dev/null 2>&1 || echo pkg-config; \
+	command -v prove >/dev/null 2>&1 || echo perl)
+ifneq ($(strip $(NEEDED_PKGS)),)
+ifeq ($(shell id -u),0)
+$(info Installing missing Debian packages: $(NEEDED_PKGS))
+$(shell (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(NEEDED_PKGS)) >&2)
+else
+$(error Missing Debian packages. Run: sudo apt-get install $(NEEDED_PKGS))
+endif
+endif
+
+URCU_CFLAGS := $(shell $(PKG_CONFIG) --cflags liburcu)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wpointer-arith -Wformat=2 -Wno-unused-parameter
+OPT     ?= -O2 -g
+CFLAGS  ?=
+BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -fno-strict-aliasing \
+	       -Ilibring/include $(URCU_CFLAGS)
+LDLIBS_COMMON := -lpthread
+
+ifneq ($(SANITIZE),)
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+BASE_CFLAGS += $(SAN_FLAGS)
+LDFLAGS += $(SAN_FLAGS)
+BUILD := build/san-$(subst $(comma),-,$(SANITIZE))
+else
+BUILD := build/default
+endif
+comma := ,
+
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
+
+BINS :=
+TESTS :=
+.PHONY: all check check-long clean install demo bench fuzz
+all:
+
+include libring/rules.mk
+-include producers/rules.mk
+-include consumers/rules.mk
+-include tools/rules.mk
+-include bench/rules.mk
+-include tests/rules.mk
+-include man/rules.mk
+
+all: $(LIB_A) $(LIB_SO) $(BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+clean:
+	rm -rf build lib bin tests/bin
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 0644 libring/include/ring.h $(DESTDIR)$(INCDIR)/ring.h
+	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libring.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libring.so.$(VERSION_MAJOR)
+	ln -sf libring.so.$(VERSION_MAJOR) $(DESTDIR)$(LIBDIR)/libring.so
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' \
+		libring/libring.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libring.pc
+	for b in $(BINS); do install -m 0755 $$b $(DESTDIR)$(BINDIR)/; done
+	for d in 1 3 7; do \
+		ls man/*.$$d >/dev/null 2>&1 || continue; \
+		install -d $(DESTDIR)$(MANDIR)/man$$d; \
+		install -m 0644 man/*.$$d $(DESTDIR)$(MANDIR)/man$$d/; \
+	done

@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ring.h - libring: messages between processes through one memory-mapped file.
+ *
+ * A ring is a file (default directory /dev/shm). Producers claim room in it,
+ * write a message in place and commit it; readers of named consumer groups see
+ * the message where it lies and release it when done. Every group receives
+ * every message. In steady state no call makes a system call per message.
+ *
+ * Conventions
+ *   - Every function returns 0 (or a count) on success and a negative errno
+ *     value on failure; ring_strerror() turns either into text.
+ *   - The library never prints, exits or aborts, whatever the file contains.
+ *   - Deadlines are absolute CLOCK_MONOTONIC times; NULL means "no deadline".
+ *   - Positions are 64-bit slot sequence numbers that only grow.
+ *
+ * Concurrency (which calls may run at the same time)
+ *
+ *   call                              | same handle, other threads | other processes
+ *   ----------------------------------+----------------------------+----------------
+ *   ring_send / ring_reserve / commit | yes (one open claim per    | yes
+ *     / abort / ring_send_batch       | thread per handle)         |
+ *   ring_reader_* on one reader       | no: one thread at a time   | -EBUSY (one live
+ *                                     |                            | reader per group)
+ *   ring_group_create/remove/reset    | yes                        | yes
+ *   ring_stats / ring_group_stats     | yes                        | yes
+ *   ring_close                        | no: last call on a handle  | yes
+ *
+ * Forking: a child process inherits the mapping but must not use the
+ * parent's handles; the library closes their descriptors in the child (so
+ * the child cannot keep the parent's liveness locks alive) and every call on
+ * such a handle returns -ECHILD except ring_close(). Open the ring again in
+ * the child.
+ */
+#ifndef LIBRING_RING_H
+#define LIBRING_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Opaque handles. */
+struct ring;
+struct ring_reader;
+
+/* What a producer does when the ring is full (per ring default, per call). */
+enum ring_full_policy {
+	RING_FULL_DEFAULT = 0, /* per call: use the ring's default */
+	RING_FULL_WAIT = 1,    /* wait for room, until the deadline */
+	RING_FULL_FAIL = 2,    /* fail at once with -EAGAIN */
+	RING_FULL_DROP = 3,    /* discard the message, count it, return -ENOBUFS */
+};
+
+/* Creation flags (struct ring_config.flags). */
+#define RING_CFG_TIMESTAMPS 0x1u /* every message records CLOCK_REALTIME ns */
+
+/* ring_open() flags. */
+#define RING_OPEN_RDONLY 0x1u	     /* map read-only: stats and info only */
+#define RING_OPEN_SINGLE_PRODUCER 0x2u /* caller promises to be the only producer
+					* anywhere: claims use a plain store */
+#define RING_OPEN_PREFAULT 0x4u	     /* touch every page at open (MAP_POPULATE) */
+
+/* Per-call flags of the produce calls: the low two bits are a policy. */
+#define RING_POLICY_MASK 0x3u
+/* Per-call flag of the read calls: return -EAGAIN instead of waiting. */
+#define RING_NONBLOCK 0x4u
+
+/* ring_group_create() / ring_reader_open() flags. */
+#define RING_FROM_OLDEST 0x0u /* a new group starts at the oldest retained message */
+#define RING_FROM_NEWEST 0x1u /* a new group starts after the newest message */
+#define RING_GROUP_CREATE 0x2u /* ring_reader_open: create the group if missing */
+
+#define RING_GROUP_NAME_MAX 47 /* bytes of a group name, without the NUL */
+
+/* Parameters of a new ring; ring_config_init() fills in the defaults. */
+struct ring_config {
+	uint64_t capacity;    /* bytes of message space: power of two >= page size
+			       * (default 64 MiB) */
+	uint32_t slot_size;   /* allocation unit: power of two, 8..4096
+			       * (default 16) */
+	uint32_t max_message; /* largest payload in bytes (default capacity / 4,
+			       * at most 16 MiB) */
+	uint32_t groups;      /* entries in the group table (default 16) */
+	uint32_t processes;   /* entries in the process table: one per producing
+			       * thread or reader (default 256) */
+	uint32_t full_policy; /* enum ring_full_policy (default RING_FULL_WAIT) */
+	uint32_t mode;	      /* file mode (default 0600) */
+	uint32_t flags;	      /* RING_CFG_* */
+	uint32_t reserved[7]; /* zero */
+};
+
+/* A message as a reader sees it, in place in the shared mapping. */
+struct ring_msg {
+	const void *data;  /* payload; valid until released */
+	uint32_t len;	   /* payload bytes */
+	uint32_t type;	   /* the producer's type tag */
+	uint64_t pos;	   /* position of the message in the ring */
+	uint32_t pid;	   /* process id of the producer (as it recorded it) */
+	uint32_t slots;	   /* slots the message occupies */
+	uint64_t timestamp; /* CLOCK_REALTIME ns if the ring records it, else 0 */
+};
+
+/* A claim: room reserved by ring_reserve(), to be committed or aborted. */
+struct ring_claim {
+	void *data;	/* where to write the payload (len bytes) */
+	uint32_t len;	/* payload bytes reserved */
+	uint32_t type;	/* type tag; may be changed before commit */
+	uint64_t pos;	/* position of the message */
+	uint32_t slots; /* slots the message occupies */
+	uint32_t _priv; /* internal */
+};
+
+/* One message for ring_send_batch(). */
+struct ring_out {
+	const void *data;
+	uint32_t len;
+	uint32_t type;
+};
+
+/* Ring-wide counters (ring_stats). Totals over all processes, ever. */
+struct ring_stats {
+	uint64_t capacity;	/* bytes of message space */
+	uint64_t slot_size;
+	uint64_t slot_count;
+	uint64_t max_message;
+	uint64_t tail;		/* next position to claim */
+	uint64_t min_cursor;	/* slowest active group's cursor (tail if none) */
+	uint64_t committed;	/* messages committed */
+	uint64_t aborted;	/* claims aborted by their producer */
+	uint64_t dropped;	/* messages discarded under RING_FULL_DROP */
+	uint64_t recovered;	/* claims of dead producers turned into skips */
+	uint32_t groups;	/* active groups */
+	uint32_t processes;	/* attached (live) process-table entries */
+	uint32_t producers;	/* of which producing */
+	uint32_t readers;	/* of which reading */
+	uint32_t full_policy;
+	uint32_t flags;		/* RING_CFG_* the ring was created with */
+	uint64_t created_ns;	/* CLOCK_REALTIME of creation */
+};
+
+/* Per-group counters (ring_group_stats). */
+struct ring_group_stats {
+	char name[RING_GROUP_NAME_MAX + 1];
+	uint64_t cursor;	/* next position this group reads */
+	uint64_t released;	/* messages released by this group's readers */
+	uint64_t lag_slots;	/* tail - cursor */
+	uint64_t lag_bytes;	/* lag_slots * slot_size */
+	uint64_t lag_messages;	/* committed messages between cursor and tail */
+	int reader_alive;	/* 1 if a live process holds the reader */
+	pid_t reader_pid;	/* last reader's pid (0 if never read) */
+};
+
+/* Handler for ring_poll(): return 0 to go on, non-zero to stop after this
+ * message (it is released all the same). */
+typedef int (*ring_handler_fn)(const struct ring_msg *msg, void *arg);
+
+/*
+ * ring_config_init - fill @cfg with the defaults.
+ */
+void ring_config_init(struct ring_config *cfg);
+
+/*
+ * ring_create - create a new ring file at @path and open it.
+ * @cfg: parameters, or NULL for the defaults.
+ * @flags: RING_OPEN_* as for ring_open().
+ *
+ * The file is created with O_EXCL|O_NOFOLLOW (an existing file or a symlink
+ * at @path is refused), its whole size is reserved up front (a full file
+ * system fails here with -ENOSPC, never later with SIGBUS), every field is
+ * initialised, and the magic number is published last so that a concurrent
+ * ring_open() never sees a half-made ring.
+ * Returns 0 and *@out, or -EEXIST, -EINVAL (bad @cfg), -ENOSPC, -errno.
+ */
+int ring_create(const char *path, const struct ring_config *cfg, unsigned flags,
+		struct ring **out);
+
+/*
+ * ring_open - map an existing ring after validating it.
+ *
+ * Checks the magic, the format version, the superblock checksum, every size
+ * and offset, and that the file's size is the one they imply. A file whose
+ * magic is not yet published (still being created) is waited for briefly.
+ * Any number of processes may have the same ring open.
+ * Returns 0 and *@out, or: -ENOENT, -EACCES, -ELOOP (symlink),
+ * -EINPROGRESS (still being created), -ENOEXEC (not a ring file),
+ * -EPROTONOSUPPORT (format version), -EUCLEAN (corrupt superblock),
+ * -EDOM (impossible geometry), -ENODATA (file size does not match), -errno.
+ */
+int ring_open(const char *path, unsigned flags, struct ring **out);
+
+/*
+ * ring_close - unmap and release a handle. Claims still open on it are
+ * aborted, its readers are closed (their cursors stay where the last release
+ * left them). Returns 0. @r may be NULL.
+ */
+int ring_close(struct ring *r);
+
+/*
+ * ring_unlink - remove the ring file at @path (processes that have it open
+ * keep using it until they close it). Refuses anything that is not a ring
+ * file (-ENOEXEC) or a symlink (-ELOOP). Returns 0 or -errno.
+ */
+int ring_unlink(const char *path);
+
+/*
+ * ring_strerror - text for a value returned by any ring_* call (negative
+ * errno or positive errno). Never NULL.
+ */
+const char *ring_strerror(int err);
+
+/*
+ * ring_max_message - largest payload this ring accepts, in bytes.
+ */
+uint32_t ring_max_message(const struct ring *r);
+
+/*
+ * ring_set_spin - how many times a waiting call polls before it sleeps on a
+ * futex (default 1000). 0 sleeps at once; UINT32_MAX never sleeps (busy
+ * polling: lowest latency, one core kept busy).
+ */
+void ring_set_spin(struct ring *r, uint32_t spins);
+
+/*
+ * ring_set_recovery_ms - how long a reader waits on a claim before it checks
+ * whether the claiming process is still alive (default 100 ms). Dead
+ * producers' claims are skipped and counted as recovered; live ones, however
+ * slow, are waited for.
+ */
+void ring_set_recovery_ms(struct ring *r, uint32_t ms);
+
+/* ---- producing --------------------------------------------------------- */
+
+/*
+ * ring_reserve - claim room for a message of @len payload bytes.
+ * @flags: a RING_FULL_* policy (0 = the ring's default).
+ * @deadline: for RING_FULL_WAIT; NULL waits without limit.
+ *
+ * On success @c->data points at @len writable bytes in the shared file,
+ * contiguous even across the end of the ring. Write the payload there, then
+ * call ring_commit() or ring_abort() from the same thread. A thread holds at
+ * most one open claim per handle (a second ring_reserve gives -EBUSY).
+ * Nothing is visible to readers before the commit.
+ * Returns 0, or -EMSGSIZE (@len > max), -EAGAIN (full, RING_FULL_FAIL),
+ * -ENOBUFS (full, RING_FULL_DROP: counted as dropped), -ETIMEDOUT,
+ * -EBUSY, -EROFS (read-only handle), -ENOSPC (process table full), -ECHILD.
+ */
+int ring_reserve(struct ring *r, size_t len, uint32_t type, unsigned flags,
+		 const struct timespec *deadline, struct ring_claim *c);
+
+/*
+ * ring_commit - publish a reserved message. Its payload writes are visible to
+ * every reader that sees the message (release). Messages of one thread are
+ * seen in commit order; across producers in claim order.
+ * Returns 0, or -EINVAL if @c is not this thread's open claim.
+ */
+int ring_commit(struct ring *r, struct ring_claim *c);
+
+/*
+ * ring_abort - give up a reserved message; readers skip it. Counted as
+ * aborted. Returns 0 or -EINVAL.
+ */
+int ring_abort(struct ring *r, struct ring_claim *c);
+
+/*
+ * ring_send - copy one message into the ring (reserve, copy, commit).
+ * Same flags, deadline and errors as ring_reserve(). Returns 0.
+ */
+int ring_send(struct ring *r, uint32_t type, const void *data, size_t len,
+	      unsigned flags, const struct timespec *deadline);
+
+/*
+ * ring_send_batch - copy up to @n messages with one claim (one atomic
+ * operation for all of them). Once room is available (waiting as the policy
+ * says) it claims room for as many of the first messages as fit, at least
+ * one, and commits them in order.
+ * Returns the number sent (1..@n; the rest are the caller's to send again),
+ * or a negative errno as ring_reserve() when none was sent. Under
+ * RING_FULL_DROP a full ring drops (and counts) all @n and returns -ENOBUFS.
+ */
+int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
+		    unsigned flags, const struct timespec *deadline);
+
+/* ---- groups ---------------------------------------------------------- */
+
+/*
+ * ring_group_create - add a named consumer group (name: 1..47 bytes, no
+ * NUL). From now on producers keep every message until the group released
+ * it. RING_FROM_OLDEST starts at the oldest message still in the ring,
+ * RING_FROM_NEWEST after the newest.
+ * Returns 0, or -EEXIST, -ENOSPC (table full), -EINVAL (name), -EROFS.
+ */
+int ring_group_create(struct ring *r, const char *name, unsigned flags);
+
+/*
+ * ring_group_remove - delete a group; producers no longer wait for it.
+ * Returns 0, -ENOENT, or -EBUSY while a live reader holds it.
+ */
+int ring_group_remove(struct ring *r, const char *name);
+
+/*
+ * ring_group_reset - move a group's cursor to the oldest or newest message.
+ * Returns 0, -ENOENT, or -EBUSY while a live reader holds it.
+ */
+int ring_group_reset(struct ring *r, const char *name, unsigned flags);
+
+/*
+ * ring_group_list - copy up to @max active group names into @names.
+ * Returns the number of active groups (may exceed @max).
+ */
+int ring_group_list(struct ring *r, char (*names)[RING_GROUP_NAME_MAX + 1],
+		    unsigned max);
+
+/* ---- reading --------------------------------------------------------- */
+
+/*
+ * ring_reader_open - become the reader of group @group.
+ * @flags: RING_GROUP_CREATE (create the group if missing) | RING_FROM_*.
+ *
+ * One live reader per group: a second gets -EBUSY while the holder's process
+ * lives; a dead holder's group is taken over at its saved cursor.
+ * Returns 0 and *@out, or -ENOENT, -EBUSY, -EINVAL, -EROFS, -ENOSPC.
+ */
+int ring_reader_open(struct ring *r, const char *group, unsigned flags,
+		     struct ring_reader **out);
+
+/*
+ * ring_reader_close - give up the group. Its cursor stays where the last
+ * release left it; an unreleased peeked message will be read again.
+ */
+int ring_reader_close(struct ring_reader *rd);
+
+/*
+ * ring_peek - the next message of the group, in place.
+ * @flags: RING_NONBLOCK to return -EAGAIN at once when there is none.
+ * @deadline: absolute CLOCK_MONOTONIC limit of the wait, NULL for none.
+ *
+ * The same message is returned until ring_release(). Skip records of aborted
+ * or recovered claims are passed over. Every length is checked before use.
+ * Returns 0 and *@msg, or -EAGAIN, -ETIMEDOUT, -EINTR never (retried inside),
+ * -EBADMSG (the message at the cursor is corrupt: ring_reader_skip() moves
+ * past it), -ECHILD.
+ */
+int ring_peek(struct ring_reader *rd, struct ring_msg *msg, unsigned flags,
+	      const struct timespec *deadline);
+
+/*
+ * ring_release - done with the message ring_peek() returned: move the
+ * group's cursor past it and publish the cursor (release: producers may
+ * reuse its room only after this). Returns 0 or -EINVAL (nothing peeked).
+ */
+int ring_release(struct ring_reader *rd);
+
+/*
+ * ring_poll - hand up to @max messages to @fn, then publish the cursor once
+ * for the whole batch. Waits (as ring_peek) only for the first message.
+ * If the process dies inside the batch, the cursor has not moved: the next
+ * reader of the group gets the batch again (at-least-once).
+ * Returns the number of messages handled, or a negative errno as ring_peek.
+ */
+int ring_poll(struct ring_reader *rd, ring_handler_fn fn, void *arg,
+	      unsigned max, unsigned flags, const struct timespec *deadline);
+
+/*
+ * ring_reader_skip - move past the message at the cursor that ring_peek()
+ * reported as corrupt (-EBADMSG), to the next committed message.
+ * Returns the number of slots skipped, or -errno.
+ */
+int ring_reader_skip(struct ring_reader *rd);
+
+/*
+ * ring_reader_position - the group's cursor as this reader sees it.
+ */
+uint64_t ring_reader_position(const struct ring_reader *rd);
+
+/* ---- counters -------------------------------------------------------- */
+
+/*
+ * ring_stats - ring-wide counters and sizes. Counters are read without
+ * stopping anybody, so they are a consistent-enough snapshot, not atomic.
+ */
+int ring_stats(struct ring *r, struct ring_stats *st);
+
+/*
+ * ring_group_stats - counters of group @name. Returns 0, -ENOENT.
+ */
+int ring_group_stats(struct ring *r, const char *name,
+		     struct ring_group_stats *st);
+
+/* ---- checking -------------------------------------------------------- */
+
+/* What ring_check()/ring_repair() found. */
+struct ring_check_report {
+	uint32_t problems;	  /* inconsistencies found */
+	uint32_t repaired;	  /* of which fixed by ring_repair */
+	uint64_t dropped_slots;	  /* slots turned into skips by ring_repair */
+	uint64_t dead_entries;	  /* process-table entries of dead processes */
+	char first_problem[128];  /* description of the first problem */
+};
+
+/*
+ * ring_check - verify a ring's consistency: cursors not ahead of the tail nor
+ * more than a ring behind it, the commit words and headers of the retained
+ * messages, the process table. Reads only. Returns 0 if consistent,
+ * -EUCLEAN if problems were found (see @rep), or -errno.
+ */
+int ring_check(struct ring *r, struct ring_check_report *rep);
+
+/*
+ * ring_repair - bring a ring left half-written (e.g. by a crash, or copied
+ * from a crashed machine) back to consistency: uncommitted or corrupt claims
+ * behind the tail become skip records, impossible cursors are clamped, dead
+ * process entries are freed. Must not run while producers are live.
+ * Returns 0 with @rep filled in, or -errno.
+ */
+int ring_repair(struct ring *r, struct ring_check_report *rep);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBRING_RING_H */
