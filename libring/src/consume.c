@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: MIT
+/*
+ * consume.c - group readers: peek, release, poll (DESIGN 5, H3, H4, H6).
+ *
+ * A reader keeps its position privately and publishes it as the group's
+ * cursor after messages were handled: once per release, once per poll
+ * batch. A reader that dies has published nothing it had not finished with,
+ * so its successor starts at the first unhandled message (at-least-once).
+ *
+ * Everything read from the file is treated as hostile (H3): the header is
+ * copied to locals once, its length bounded before the payload is touched,
+ * and since the slots are mapped twice back to back, no in-bounds message
+ * can reach past the mapping.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+enum { AT_NOTHING = 0, AT_MESSAGE = 1, AT_SKIP = 2 };
+
+/*
+ * What is at position @c: AT_NOTHING (not committed), AT_MESSAGE (@m filled
+ * in), AT_SKIP (@m->slots to pass over), or -EBADMSG.
+ */
+static int message_at(struct ring *r, uint64_t c, struct ring_msg *m)
+{
+	const struct rl_msg_hdr *h;
+	uint32_t len, flags;
+
+	/* A1: pairs with R1 in publish_commit(): the header and payload are
+	 * complete. The value is unique to c, so stale bytes never match. */
+	if (load_acquire(&r->commit[c & r->mask]) != c + 1)
+		return AT_NOTHING;
+	h = (const struct rl_msg_hdr *)rl_slot(r, c);
+	len = load_relaxed(&h->len);
+	flags = load_relaxed(&h->flags);
+	if (flags & RL_HDR_SKIP) {
+		if (flags != RL_HDR_SKIP || len == 0 || len > r->geo.slot_count)
+			return -EBADMSG;
+		m->slots = len;
+		return AT_SKIP;
+	}
+	if (flags || len > r->geo.max_message)
+		return -EBADMSG;
+	m->data = (const uint8_t *)h + r->geo.hdr_size;
+	m->len = len;
+	m->type = load_relaxed(&h->type);
+	m->pid = load_relaxed(&h->pid);
+	m->pos = c;
+	m->slots = rl_msg_slots(r, len);
+	m->timestamp = 0;
+	if (r->geo.hdr_size == RL_HDR_SIZE_TS)
+		memcpy(&m->timestamp, (const uint8_t *)h + RL_HDR_SIZE,
+		       sizeof(m->timestamp));
+	return AT_MESSAGE;
+}
+
+/* Store the reader's position as the group's cursor; wake producers. */
+static void publish_cursor(struct ring_reader *rd)
+{
+	struct ring *r = rd->r;
+	struct rl_group *g = &r->groups[rd->gidx];
+
+	store_relaxed(&g->released, rd->released);
+	/* R2: every read of the released slots is done; pairs with A2 in
+	 * rl_refresh_min(). */
+	store_release(&g->cursor, rd->pos);
+	rd->published = rd->pos;
+	rl_wake(r, &r->hot->space);
+}
+
+struct data_wait {
+	struct ring *r;
+	uint64_t pos;
+};
+
+static bool data_ready(void *arg)
+{
+	struct data_wait *w = arg;
+
+	/* A1 as in message_at(). */
+	return load_acquire(&w->r->commit[w->pos & w->r->mask]) == w->pos + 1;
+}
+
+/*
+ * Nothing is committed at the reader's position. Track how long a claim
+ * has blocked it and resolve the claim after recovery_ms; then spin or
+ * sleep. Returns 0 to look again, or -EAGAIN, -ETIMEDOUT.
+ */
+static int reader_wait(struct ring_reader *rd, unsigned flags, uint64_t dl,
+		       uint32_t *spun)
+{
+	struct ring *r = rd->r;
+	uint64_t recovery = (uint64_t)r->recovery_ms * 1000000ull;
+	uint64_t now = rl_now_ns(), wake_at, to;
+	uint64_t tail = load_acquire(&r->hot->tail);
+	struct data_wait w = { r, rd->pos };
+
+	if (pos_diff(tail, rd->pos) > 0) {
+		if (rd->stuck_pos != rd->pos || !rd->stuck_since) {
+			rd->stuck_pos = rd->pos;
+			rd->stuck_since = now;
+		} else if (now - rd->stuck_since >= recovery) {
+			if (rl_resolve_stuck(r, rd->pos, &to)) {
+				rd->pos = to;
+				rd->stuck_since = 0;
+				publish_cursor(rd);
+				return 0;
+			}
+			rd->stuck_since = now;
+		}
+	} else {
+		rd->stuck_since = 0;
+	}
+	if (flags & RING_NONBLOCK)
+		return -EAGAIN;
+	if (now >= dl)
+		return -ETIMEDOUT;
+	if (*spun < r->spins) {
+		for (int i = 0; i < 64; i++)
+			cpu_relax();
+		*spun += 64;
+		return 0;
+	}
+	wake_at = dl;
+	if (rd->stuck_since && rd->stuck_since + recovery < wake_at)
+		wake_at = rd->stuck_since + recovery;
+	rl_ec_wait(r, &r->hot->data, &r->procs[rd->pidx], RL_SLEEP_DATA,
+		   data_ready, &w, wake_at);
+	return 0;
+}
+
+/* The next message at the reader's position, waiting as @flags says. */
+static int next_message(struct ring_reader *rd, struct ring_msg *m,
+			unsigned flags, const struct timespec *deadline)
+{
+	struct ring *r = rd->r;
+	uint64_t dl = UINT64_MAX;
+	bool have_dl = false;
+	uint32_t spun = 0;
+	int rc;
+
+	for (;;) {
+		rc = message_at(r, rd->pos, m);
+		if (likely(rc == AT_MESSAGE))
+			return 0;
+		if (rc == AT_SKIP) {
+			rd->pos += m->slots;
+			publish_cursor(rd);
+			continue;
+		}
+		if (rc < 0)
+			return rc;
+		if (!have_dl) {
+			dl = rl_deadline_ns(deadline);
+			have_dl = true;
+		}
+		rc = reader_wait(rd, flags, dl, &spun);
+		if (rc)
+			return rc;
+	}
+}
+
+static int reader_checks(const struct ring_reader *rd)
+{
+	if (!rd)
+		return -EINVAL;
+	if (rd->r->forked)
+		return -ECHILD;
+	return 0;
+}
+
+int ring_peek(struct ring_reader *rd, struct ring_msg *msg, unsigned flags,
+	      const struct timespec *deadline)
+{
+	int err = reader_checks(rd);
+
+	if (err)
+		return err;
+	if (!msg || (flags & ~RING_NONBLOCK))
+		return -EINVAL;
+	err = next_message(rd, msg, flags, deadline);
+	if (err)
+		return err;
+	rd->peeked_slots = msg->slots;
+	return 0;
+}
+
+int ring_release(struct ring_reader *rd)
+{
+	int err = reader_checks(rd);
+
+	if (err)
+		return err;
+	if (!rd->peeked_slots)
+		return -EINVAL;
+	rd->pos += rd->peeked_slots;
+	rd->peeked_slots = 0;
+	rd->released++;
+	publish_cursor(rd);
+	return 0;
+}
+
+int ring_poll(struct ring_reader *rd, ring_handler_fn fn, void *arg,
+	      unsigned max, unsigned flags, const struct timespec *deadline)
+{
+	struct ring_msg m;
+	unsigned n = 0;
+	int rc = reader_checks(rd);
+
+	if (rc)
+		return rc;
+	if (!fn || !max || (flags & ~RING_NONBLOCK))
+		return -EINVAL;
+	rc = next_message(rd, &m, flags, deadline);
+	if (rc)
+		return rc;
+	rd->peeked_slots = 0;
+	for (;;) {
+		int stop = fn(&m, arg);
+
+		n++;
+		rd->pos += m.slots;
+		rd->released++;
+		if (stop || n == max)
+			break;
+		rc = message_at(rd->r, rd->pos, &m);
+		while (rc == AT_SKIP) {
+			rd->pos += m.slots;
+			rc = message_at(rd->r, rd->pos, &m);
+		}
+		if (rc != AT_MESSAGE)
+			break;
+	}
+	publish_cursor(rd); /* once per batch */
+	return (int)n;
+}
+
+int ring_reader_skip(struct ring_reader *rd)
+{
+	struct ring *r;
+	uint64_t tail, from, to;
+	int err = reader_checks(rd);
+
+	if (err)
+		return err;
+	r = rd->r;
+	tail = load_acquire(&r->hot->tail);
+	from = rd->pos;
+	if (pos_diff(tail, from) <= 0)
+		return 0;
+	if (pos_diff(tail, from) > (int64_t)r->geo.slot_count)
+		from = tail - r->geo.slot_count;
+	to = rl_next_known_start(r, from, tail);
+	err = (int)(to - rd->pos > INT32_MAX ? INT32_MAX : to - rd->pos);
+	rd->pos = to;
+	rd->peeked_slots = 0;
+	publish_cursor(rd);
+	return err;
+}
+
+uint64_t ring_reader_position(const struct ring_reader *rd)
+{
+	return rd ? rd->pos : 0;
+}
+
+int ring_reader_open(struct ring *r, const char *group, unsigned flags,
+		     struct ring_reader **out)
+{
+	struct ring_reader *rd;
+	struct rl_group *g;
+	uint64_t tail, pos;
+	int gi, err;
+
+	if (r->forked)
+		return -ECHILD;
+	if (r->open_flags & RING_OPEN_RDONLY)
+		return -EROFS;
+	if (!out || rl_group_name_ok(group) ||
+	    (flags & ~(RING_FROM_NEWEST | RING_GROUP_CREATE)))
+		return -EINVAL;
+	gi = rl_group_find(r, group);
+	if (gi < 0 && (flags & RING_GROUP_CREATE)) {
+		err = ring_group_create(r, group, flags & RING_FROM_NEWEST);
+		if (err && err != -EEXIST)
+			return err;
+		gi = rl_group_find(r, group);
+	}
+	if (gi < 0)
+		return -ENOENT;
+	rd = calloc(1, sizeof(*rd));
+	if (!rd)
+		return -ENOMEM;
+	pthread_mutex_lock(&r->lock);
+	for (struct ring_reader *o = r->readers; o; o = o->next) {
+		if (o->gidx == (uint32_t)gi) {
+			err = -EBUSY;
+			goto fail;
+		}
+	}
+	/* H6: the group's lock says a live reader holds it. */
+	err = rl_lock_byte(r, rl_group_lock_off(r, (uint32_t)gi), false);
+	if (err)
+		goto fail;
+	g = &r->groups[gi];
+	if (load_acquire(&g->state) != RL_GROUP_ACTIVE ||
+	    strncmp(g->name, group, sizeof(g->name)) != 0) {
+		err = -ENOENT; /* removed meanwhile */
+		goto fail_unlock;
+	}
+	err = rl_entry_alloc(r, RL_ROLE_READER, &rd->pidx);
+	if (err)
+		goto fail_unlock;
+	store_relaxed(&r->procs[rd->pidx].group, (uint32_t)gi);
+	rd->r = r;
+	rd->gidx = (uint32_t)gi;
+	tail = load_acquire(&r->hot->tail);
+	pos = load_acquire(&g->cursor);
+	if (pos_diff(pos, tail) > 0)
+		pos = tail; /* a cursor ahead of the tail is damage */
+	rd->pos = rd->published = pos;
+	rd->released = load_relaxed(&g->released);
+	store_relaxed(&g->reader_pid, (uint32_t)r->pid);
+	rd->next = r->readers;
+	r->readers = rd;
+	pthread_mutex_unlock(&r->lock);
+	*out = rd;
+	return 0;
+fail_unlock:
+	rl_unlock_byte(r, rl_group_lock_off(r, (uint32_t)gi));
+fail:
+	pthread_mutex_unlock(&r->lock);
+	free(rd);
+	return err;
+}
+
+/* Close @rd: give back its entry and the group's lock. */
+void rl_reader_free(struct ring_reader *rd)
+{
+	struct ring *r = rd->r;
+
+	for (struct ring_reader **pp = &r->readers; *pp; pp = &(*pp)->next) {
+		if (*pp == rd) {
+			*pp = rd->next;
+			break;
+		}
+	}
+	if (!r->forked) {
+		rl_entry_release(r, rd->pidx);
+		rl_unlock_byte(r, rl_group_lock_off(r, rd->gidx));
+	}
+	free(rd);
+}
+
+int ring_reader_close(struct ring_reader *rd)
+{
+	struct ring *r;
+
+	if (!rd)
+		return 0;
+	r = rd->r;
+	pthread_mutex_lock(&r->lock);
+	rl_reader_free(rd);
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+/*
+ * error.c - ring_strerror(): text for the library's return values.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "ring.h"
+
+const char *ring_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	switch (err) {
+	case 0:
+		return "success";
+	case EINPROGRESS:
+		return "ring file is empty or still being created";
+	case ENOEXEC:
+		return "not a ring file (bad magic number)";
+	case EPROTONOSUPPORT:
+		return "unsupported ring format version";
+	case EUCLEAN:
+		return "ring is corrupt (checksum or consistency check failed)";
+	case EDOM:
+		return "ring file has an impossible geometry";
+	case ENODATA:
+		return "ring file size does not match its header (truncated?)";
+	case EBADMSG:
+		return "corrupt message in ring";
+	case EMSGSIZE:
+		return "message larger than the ring's maximum";
+	case ENOBUFS:
+		return "ring full: message dropped";
+	case EAGAIN:
+		return "ring full or empty: would wait";
+	case ECHILD:
+		return "ring handle inherited across fork(): open the ring again";
+	case EROFS:
+		return "ring opened read-only";
+	case EBUSY:
+		return "busy: group has a live reader, or a claim is open";
+	case ENOSPC:
+		return "no space (file system full, or ring table full)";
+	case ELOOP:
+		return "ring path is a symbolic link";
+	default:
+		return strerror(err);
+	}
+}

@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: MIT
+/*
+ * file.c - creating, validating, mapping and closing ring files
+ * (DESIGN H2, H3, H10, H11).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define RL_OPEN_WAIT_MS 250 /* how long ring_open waits for a magic */
+
+static uint64_t next_handle_id = 1;
+
+void ring_config_init(struct ring_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->capacity = 64ull << 20;
+	cfg->slot_size = 16;
+	cfg->max_message = 0; /* derived from capacity at create */
+	cfg->groups = 16;
+	cfg->processes = 256;
+	cfg->full_policy = RING_FULL_WAIT;
+	cfg->mode = 0600;
+}
+
+/* FNV-1a 64 over the superblock bytes before the checksum field. */
+uint64_t rl_super_checksum(const struct rl_super *sb)
+{
+	const uint8_t *p = (const uint8_t *)sb;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < offsetof(struct rl_super, checksum); i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static bool is_pow2(uint64_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+static uint64_t align_up(uint64_t x, uint64_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+/*
+ * Compute the area offsets of a ring of the given shape. Each area starts on
+ * a page; the slots come last so that their second view follows the file's
+ * mapping directly. Returns 0 or -EDOM if the shape is impossible.
+ */
+int rl_geometry(struct rl_geometry *g, uint32_t slot_size, uint64_t slot_count,
+		uint32_t groups, uint32_t procs, uint32_t page_size)
+{
+	if (!is_pow2(page_size) || page_size < RL_PAGE || page_size > (1u << 21))
+		return -EDOM;
+	if (!is_pow2(slot_size) || slot_size < RL_SLOT_MIN ||
+	    slot_size > RL_SLOT_MAX)
+		return -EDOM;
+	if (!is_pow2(slot_count) || slot_count > RL_CAPACITY_MAX / slot_size ||
+	    slot_count * slot_size < page_size)
+		return -EDOM;
+	if (groups < 1 || groups > RL_GROUPS_MAX || procs < 1 ||
+	    procs > RL_PROCS_MAX)
+		return -EDOM;
+	g->slot_size = slot_size;
+	g->slot_count = slot_count;
+	g->groups = groups;
+	g->procs = procs;
+	g->hot_off = page_size;
+	g->group_off = g->hot_off + align_up(sizeof(struct rl_hot), page_size);
+	g->proc_off = g->group_off +
+		      align_up((uint64_t)groups * sizeof(struct rl_group),
+			       page_size);
+	g->commit_off = g->proc_off +
+			align_up((uint64_t)procs * sizeof(struct rl_proc),
+				 page_size);
+	g->slots_off = g->commit_off + align_up(slot_count * 8, page_size);
+	g->file_size = g->slots_off + slot_count * slot_size;
+	return 0;
+}
+
+static uint32_t system_page(void)
+{
+	long p = sysconf(_SC_PAGESIZE);
+
+	return p > (long)RL_PAGE ? (uint32_t)p : RL_PAGE;
+}
+
+/* Check a configuration and turn it into a superblock (without magic). */
+static int super_from_config(struct rl_super *sb, const struct ring_config *cfg)
+{
+	struct rl_geometry g;
+	struct timespec now;
+	uint64_t max_msg;
+	int err;
+
+	if (!is_pow2(cfg->capacity) || !is_pow2(cfg->slot_size))
+		return -EINVAL;
+	if (cfg->full_policy < RING_FULL_WAIT || cfg->full_policy > RING_FULL_DROP)
+		return -EINVAL;
+	if (cfg->flags & ~RING_CFG_TIMESTAMPS)
+		return -EINVAL;
+	if (cfg->mode & ~07777u)
+		return -EINVAL;
+	err = rl_geometry(&g, cfg->slot_size, cfg->capacity / cfg->slot_size,
+			  cfg->groups, cfg->processes, system_page());
+	if (err)
+		return -EINVAL;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->version = RL_VERSION;
+	sb->flags = cfg->flags;
+	sb->page_size = system_page();
+	sb->slot_size = cfg->slot_size;
+	sb->slot_count = g.slot_count;
+	sb->hdr_size = (cfg->flags & RING_CFG_TIMESTAMPS) ? RL_HDR_SIZE_TS :
+							     RL_HDR_SIZE;
+	max_msg = cfg->max_message;
+	if (!max_msg) {
+		max_msg = cfg->capacity / 4 - sb->hdr_size;
+		if (max_msg > (16u << 20))
+			max_msg = 16u << 20;
+	}
+	/* The largest message must fit in the ring with room to spare. */
+	if (max_msg > RL_MESSAGE_MAX ||
+	    sb->hdr_size + max_msg > cfg->capacity - cfg->slot_size)
+		return -EINVAL;
+	sb->max_message = (uint32_t)max_msg;
+	sb->groups = cfg->groups;
+	sb->procs = cfg->processes;
+	sb->full_policy = cfg->full_policy;
+	sb->hot_off = g.hot_off;
+	sb->group_off = g.group_off;
+	sb->proc_off = g.proc_off;
+	sb->commit_off = g.commit_off;
+	sb->slots_off = g.slots_off;
+	sb->file_size = g.file_size;
+	clock_gettime(CLOCK_REALTIME, &now);
+	sb->created_ns = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
+	sb->magic = RL_MAGIC;
+	sb->checksum = rl_super_checksum(sb);
+	return 0;
+}
+
+/*
+ * Validate a superblock read from a file of @file_size bytes (H3). The order
+ * of the checks decides which error a damaged file reports.
+ */
+static int super_validate(const struct rl_super *sb, uint64_t file_size)
+{
+	struct rl_geometry g;
+	uint64_t cap;
+
+	if (sb->magic != RL_MAGIC)
+		return -ENOEXEC;
+	if (sb->version != RL_VERSION)
+		return -EPROTONOSUPPORT;
+	if (sb->checksum != rl_super_checksum(sb))
+		return -EUCLEAN;
+	if (rl_geometry(&g, sb->slot_size, sb->slot_count, sb->groups,
+			sb->procs, sb->page_size))
+		return -EDOM;
+	if (sb->page_size % system_page())
+		return -EDOM;
+	if (sb->flags & ~RING_CFG_TIMESTAMPS)
+		return -EDOM;
+	if (sb->hdr_size != ((sb->flags & RING_CFG_TIMESTAMPS) ? RL_HDR_SIZE_TS :
+								 RL_HDR_SIZE))
+		return -EDOM;
+	cap = sb->slot_count * sb->slot_size;
+	if (sb->max_message > RL_MESSAGE_MAX ||
+	    sb->hdr_size + (uint64_t)sb->max_message > cap - sb->slot_size)
+		return -EDOM;
+	if (sb->full_policy < RING_FULL_WAIT || sb->full_policy > RING_FULL_DROP)
+		return -EDOM;
+	if (sb->hot_off != g.hot_off || sb->group_off != g.group_off ||
+	    sb->proc_off != g.proc_off || sb->commit_off != g.commit_off ||
+	    sb->slots_off != g.slots_off || sb->file_size != g.file_size)
+		return -EDOM;
+	if (file_size != sb->file_size)
+		return -ENODATA;
+	return 0;
+}
+
+/*
+ * Map the file and a second view of the slot area right after it, so that a
+ * message running past the end of the slots continues at their start.
+ */
+static int map_ring(struct ring *r)
+{
+	const struct rl_super *sb = &r->geo;
+	size_t slot_bytes = sb->slot_count * sb->slot_size;
+	int prot = (r->open_flags & RING_OPEN_RDONLY) ? PROT_READ :
+							PROT_READ | PROT_WRITE;
+	int populate = (r->open_flags & RING_OPEN_PREFAULT) ? MAP_POPULATE : 0;
+	uint8_t *base, *p;
+
+	r->map_len = sb->file_size + slot_bytes;
+	base = mmap(NULL, r->map_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+			  MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+	p = mmap(base, sb->file_size, prot, MAP_SHARED | MAP_FIXED | populate,
+		 r->fd, 0);
+	if (p == MAP_FAILED)
+		goto fail;
+	p = mmap(base + sb->file_size, slot_bytes, prot,
+		 MAP_SHARED | MAP_FIXED | populate, r->fd, (off_t)sb->slots_off);
+	if (p == MAP_FAILED)
+		goto fail;
+	r->map = base;
+	r->hot = (struct rl_hot *)(base + sb->hot_off);
+	r->groups = (struct rl_group *)(base + sb->group_off);
+	r->procs = (struct rl_proc *)(base + sb->proc_off);
+	r->commit = (uint64_t *)(base + sb->commit_off);
+	r->slots = base + sb->slots_off;
+	return 0;
+fail:;
+	int err = -errno;
+
+	munmap(base, r->map_len);
+	return err;
+}
+
+/* Make a handle around a validated superblock and an open descriptor. */
+static int handle_new(int fd, const struct rl_super *sb, unsigned flags,
+		      struct ring **out)
+{
+	struct ring *r = calloc(1, sizeof(*r));
+	int err;
+
+	if (!r)
+		return -ENOMEM;
+	r->fd = fd;
+	r->open_flags = flags;
+	r->pid = getpid();
+	r->geo = *sb;
+	r->mask = sb->slot_count - 1;
+	r->slot_shift = (uint32_t)__builtin_ctz(sb->slot_size);
+	r->spins = RL_DEFAULT_SPINS;
+	r->recovery_ms = RL_DEFAULT_RECOVERY_MS;
+	r->id = __atomic_fetch_add(&next_handle_id, 1, __ATOMIC_RELAXED);
+	r->owned = calloc((sb->procs + 7) / 8, 1);
+	if (!r->owned) {
+		free(r);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&r->lock, NULL);
+	err = map_ring(r);
+	if (err) {
+		free(r->owned);
+		free(r);
+		return err;
+	}
+	r->max_slots = rl_msg_slots(r, sb->max_message);
+	if (!(flags & RING_OPEN_RDONLY)) {
+		rl_membarrier_register(r);
+		rl_sweep_dead(r);
+	}
+	rl_register_handle(r);
+	*out = r;
+	return 0;
+}
+
+int ring_create(const char *path, const struct ring_config *cfg, unsigned flags,
+		struct ring **out)
+{
+	struct ring_config defaults;
+	struct rl_super sb;
+	struct rl_hot *hot;
+	uint8_t *p;
+	int fd, err;
+
+	if (!path || !out || (flags & RING_OPEN_RDONLY))
+		return -EINVAL;
+	if (!cfg) {
+		ring_config_init(&defaults);
+		cfg = &defaults;
+	}
+	err = super_from_config(&sb, cfg);
+	if (err)
+		return err;
+
+	/* H11: never follow a link, never reuse an existing file. */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  cfg->mode);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, cfg->mode) < 0)
+		goto fail_errno;
+	/* H10: reserve every byte now, so a full tmpfs fails here. */
+	err = posix_fallocate(fd, 0, (off_t)sb.file_size);
+	if (err) {
+		err = -err;
+		goto fail;
+	}
+	p = mmap(NULL, sb.file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		goto fail_errno;
+	/* Everything but the magic; the rest of the file is zero already. */
+	memcpy(p, &sb, sizeof(sb));
+	((struct rl_super *)p)->magic = 0;
+	hot = (struct rl_hot *)(p + sb.hot_off);
+	hot->tail = 0;
+	hot->cached_min = 0;
+	/* R0: publish the ring; pairs with A0 in read_super(). */
+	store_release(&((struct rl_super *)p)->magic, RL_MAGIC);
+	munmap(p, sb.file_size);
+
+	err = handle_new(fd, &sb, flags, out);
+	if (err)
+		goto fail;
+	return 0;
+fail_errno:
+	err = -errno;
+fail:
+	close(fd);
+	unlink(path);
+	return err;
+}
+
+/*
+ * Read the superblock with pread (nothing is mapped before it is valid),
+ * waiting a little for a ring that is still being created.
+ */
+static int read_super(int fd, struct rl_super *sb, uint64_t *size)
+{
+	struct stat st;
+
+	for (int waited = 0;; waited++) {
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		if (!S_ISREG(st.st_mode))
+			return -ENOEXEC;
+		*size = (uint64_t)st.st_size;
+		memset(sb, 0, sizeof(*sb));
+		if (*size >= sizeof(*sb)) {
+			ssize_t n = pread(fd, sb, sizeof(*sb), 0);
+
+			if (n < 0)
+				return -errno;
+			if ((size_t)n != sizeof(*sb))
+				return -ENODATA;
+		} else if (*size > 0) {
+			return -ENOEXEC;
+		}
+		/*
+		 * A0: a non-zero magic read here was stored last (R0 in
+		 * ring_create()); pread copies after the kernel's own barriers,
+		 * and the fence keeps our later reads after it.
+		 */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (sb->magic != 0)
+			return 0;
+		if (waited >= RL_OPEN_WAIT_MS)
+			return -EINPROGRESS;
+		usleep(1000);
+	}
+}
+
+int ring_open(const char *path, unsigned flags, struct ring **out)
+{
+	struct rl_super sb;
+	uint64_t size;
+	int fd, err;
+
+	if (!path || !out || (flags & ~(RING_OPEN_RDONLY |
+					RING_OPEN_SINGLE_PRODUCER |
+					RING_OPEN_PREFAULT)))
+		return -EINVAL;
+	fd = open(path, ((flags & RING_OPEN_RDONLY) ? O_RDONLY : O_RDWR) |
+				O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = read_super(fd, &sb, &size);
+	if (!err)
+		err = super_validate(&sb, size);
+	if (!err)
+		err = handle_new(fd, &sb, flags, out);
+	if (err)
+		close(fd);
+	return err;
+}
+
+int ring_close(struct ring *r)
+{
+	if (!r)
+		return 0;
+	rl_unregister_handle(r);
+	if (!r->forked) {
+		while (r->readers)
+			rl_reader_free(r->readers);
+		for (unsigned i = 0; i < r->nlocals; i++) {
+			struct rl_proc *me = &r->procs[r->locals[i].idx];
+
+			rl_abort_claim_of(r, me);
+			rl_entry_release(r, r->locals[i].idx);
+		}
+		close(r->fd); /* drops every OFD lock this handle held */
+	} else {
+		while (r->readers) {
+			struct ring_reader *rd = r->readers;
+
+			r->readers = rd->next;
+			free(rd);
+		}
+	}
+	for (int k = 0; k < RL_TLS_SLOTS; k++)
+		if (rl_tls[k].ring_id == r->id)
+			rl_tls[k].ring_id = 0;
+	munmap(r->map, r->map_len);
+	pthread_mutex_destroy(&r->lock);
+	free(r->locals);
+	free(r->owned);
+	free(r);
+	return 0;
+}
+
+int ring_unlink(const char *path)
+{
+	struct rl_super sb;
+	uint64_t size;
+	int fd, err;
+
+	if (!path)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	err = read_super(fd, &sb, &size);
+	if (!err && sb.magic != RL_MAGIC)
+		err = -ENOEXEC;
+	close(fd);
+	/* A ring still being created, or damaged, may be removed too. */
+	if (err && err != -EINPROGRESS && err != -ENODATA)
+		return err;
+	if (unlink(path) < 0)
+		return -errno;
+	return 0;
+}
+
+uint32_t ring_max_message(const struct ring *r)
+{
+	return r->geo.max_message;
+}
+
+void ring_set_spin(struct ring *r, uint32_t spins)
+{
+	r->spins = spins;
+}
+
+void ring_set_recovery_ms(struct ring *r, uint32_t ms)
+{
+	r->recovery_ms = ms ? ms : 1;
+}

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h - the in-process state of a ring handle and the functions the
+ * library's files share. Nothing here is part of the API.
+ */
+#ifndef LIBRING_INTERNAL_H
+#define LIBRING_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "layout.h"
+#include "order.h"
+#include "ring.h"
+
+#define RL_DEFAULT_SPINS 1000u
+#define RL_DEFAULT_RECOVERY_MS 100u
+
+/* A producing thread's process-table entry, remembered by the handle. */
+struct rl_local {
+	pid_t tid;
+	uint32_t idx;
+};
+
+struct ring {
+	int fd;
+	unsigned open_flags;   /* RING_OPEN_* */
+	volatile int forked;   /* set in a child after fork(): handle unusable */
+	uint64_t id;	       /* unique per handle, for the per-thread cache */
+	pid_t pid;	       /* of the process that opened it */
+
+	uint8_t *map;	       /* start of the reserved address range */
+	size_t map_len;	       /* file size + a second view of the slots */
+
+	/* Validated geometry: a private copy, never re-read from the file. */
+	struct rl_super geo;
+	uint64_t mask;	       /* slot_count - 1 */
+	uint32_t slot_shift;   /* log2(slot_size) */
+	uint32_t max_slots;    /* slots of the largest message */
+
+	struct rl_hot *hot;
+	struct rl_group *groups;
+	struct rl_proc *procs;
+	uint64_t *commit;
+	uint8_t *slots;
+
+	uint32_t spins;
+	uint32_t recovery_ms;
+	bool membarrier_ok;    /* this process may skip the waker's fence */
+
+	pthread_mutex_t lock;  /* guards locals, owned, readers */
+	struct rl_local *locals;
+	unsigned nlocals, cap_locals;
+	uint8_t *owned;	       /* bitmap of process entries this handle holds */
+	struct ring_reader *readers;
+
+	struct ring *next_open; /* list of open handles, for fork handling */
+};
+
+struct ring_reader {
+	struct ring *r;
+	uint32_t gidx;	       /* group table index */
+	uint32_t pidx;	       /* process table index */
+	uint64_t pos;	       /* next position to read (local copy of cursor) */
+	uint64_t published;    /* last cursor value stored to the file */
+	uint64_t released;     /* messages released, mirrors the group counter */
+	uint32_t peeked_slots; /* slots of the message ring_peek returned; 0 none */
+	uint64_t stuck_pos;    /* position waited on since stuck_since */
+	uint64_t stuck_since;  /* monotonic ns */
+	struct ring_reader *next;
+};
+
+/* ---- file.c ---- */
+uint64_t rl_super_checksum(const struct rl_super *sb);
+int rl_geometry(struct rl_geometry *g, uint32_t slot_size, uint64_t slot_count,
+		uint32_t groups, uint32_t procs, uint32_t page_size);
+
+/* ---- fork.c ---- */
+void rl_register_handle(struct ring *r);
+void rl_unregister_handle(struct ring *r);
+
+/* ---- proc.c ---- */
+int rl_entry_alloc(struct ring *r, uint32_t role, uint32_t *idx);
+void rl_entry_release(struct ring *r, uint32_t idx);
+bool rl_entry_alive(struct ring *r, uint32_t idx);
+int rl_producer_entry_slow(struct ring *r, struct rl_proc **me);
+void rl_sweep_dead(struct ring *r);
+int rl_lock_byte(struct ring *r, uint64_t off, bool wait);
+void rl_unlock_byte(struct ring *r, uint64_t off);
+bool rl_byte_locked_by_other(struct ring *r, uint64_t off);
+
+/* ---- group.c ---- */
+uint64_t rl_refresh_min(struct ring *r, uint64_t tail);
+int rl_group_find(struct ring *r, const char *name);
+int rl_group_name_ok(const char *name);
+uint64_t rl_group_lock_off(const struct ring *r, uint32_t gidx);
+
+/* ---- wait.c ---- */
+uint64_t rl_now_ns(void);
+uint64_t rl_deadline_ns(const struct timespec *deadline);
+void rl_membarrier_register(struct ring *r);
+void rl_wake(struct ring *r, struct rl_eventcount *ec);
+int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
+	       uint32_t sleep_kind, bool (*ready)(void *), void *arg,
+	       uint64_t wake_at_ns);
+
+/* ---- recover.c ---- */
+bool rl_resolve_stuck(struct ring *r, uint64_t c, uint64_t *skip_to);
+uint64_t rl_next_known_start(struct ring *r, uint64_t c, uint64_t tail);
+
+/* ---- produce.c ---- */
+void rl_abort_claim_of(struct ring *r, struct rl_proc *me);
+
+/* ---- consume.c ---- */
+void rl_reader_free(struct ring_reader *rd);
+
+/* ---- helpers ---- */
+
+/* Slots needed by a message of @len payload bytes. */
+static inline uint32_t rl_msg_slots(const struct ring *r, uint64_t len)
+{
+	return (uint32_t)((r->geo.hdr_size + len + r->geo.slot_size - 1) >>
+			  r->slot_shift);
+}
+
+/* Address of the slot of position @pos. */
+static inline uint8_t *rl_slot(const struct ring *r, uint64_t pos)
+{
+	return r->slots + ((pos & r->mask) << r->slot_shift);
+}
+
+/* File offset of the lock byte of process entry @idx. */
+static inline uint64_t rl_proc_lock_off(const struct ring *r, uint32_t idx)
+{
+	return r->geo.proc_off + (uint64_t)idx * sizeof(struct rl_proc);
+}
+
+static inline bool rl_owned(const struct ring *r, uint32_t idx)
+{
+	return (load_relaxed(&r->owned[idx >> 3]) >> (idx & 7)) & 1;
+}
+
+/* The per-thread cache of producer entries, see produce.c. */
+struct rl_tls_slot {
+	uint64_t ring_id;
+	uint32_t idx;
+};
+#define RL_TLS_SLOTS 4
+extern __thread struct rl_tls_slot rl_tls[RL_TLS_SLOTS];
+
+/* This thread's producer entry of @r, allocating one on first use. */
+static inline int rl_producer_entry(struct ring *r, struct rl_proc **me)
+{
+	for (int k = 0; k < RL_TLS_SLOTS; k++) {
+		if (rl_tls[k].ring_id == r->id) {
+			*me = &r->procs[rl_tls[k].idx];
+			return 0;
+		}
+	}
+	return rl_producer_entry_slow(r, me);
+}
+
+#endif /* LIBRING_INTERNAL_H */

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: MIT
+/*
+ * produce.c - claiming room, writing in place, committing (DESIGN 5, H4, H5).
+ *
+ * A claim, per producing thread (its process-table entry `me`):
+ *
+ *   1. check room against the cached minimum cursor; refresh it only when
+ *      the ring looks full
+ *   2. publish the intent [t, t+n) in `me` (H5)
+ *   3. CAS the tail from t to t+n (a plain store in single-producer mode)
+ *   4. claim_state = HELD
+ *   5. write header and payload in the slots
+ *   6. commit word of t = t + 1 (release, R1), for each message of a batch
+ *   7. claim_state = NONE, counters, wake readers if any sleep
+ *
+ * A reader that finds commit[c] != c + 1 while the tail is past c looks at
+ * the entries whose intent or claim contains c (recover.c): live ones are
+ * waited for, dead ones skipped.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Publish the intent [start, end) under the entry's sequence (H5). */
+static inline void publish_intent(struct rl_proc *me, uint64_t start,
+				  uint64_t end)
+{
+	uint64_t seq = load_relaxed(&me->claim_seq);
+
+	store_relaxed(&me->claim_seq, seq + 1); /* odd: being written */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	store_relaxed(&me->claim_start, start);
+	store_relaxed(&me->claim_end, end);
+	store_relaxed(&me->claim_state, RL_CLAIM_INTENT);
+	/* R6: the range is complete; pairs with A6 in read_claim(). */
+	store_release(&me->claim_seq, seq + 2);
+}
+
+struct space_wait {
+	struct ring *r;
+	uint32_t need; /* slots wanted */
+};
+
+/* Is there room for w->need slots now? (Refreshes the cached minimum.) */
+static bool room_ready(void *arg)
+{
+	struct space_wait *w = arg;
+	uint64_t tail = load_acquire(&w->r->hot->tail);
+	uint64_t m = rl_refresh_min(w->r, tail);
+
+	return pos_diff(tail + w->need, m) <= (int64_t)w->r->geo.slot_count;
+}
+
+/* Number of messages of a batch whose slots fit in @room. */
+static unsigned batch_fit(const uint32_t *prefix, unsigned n, uint64_t room)
+{
+	unsigned k = 0;
+
+	while (k < n && prefix[k] <= room)
+		k++;
+	return k;
+}
+
+/*
+ * Wait for room for at least @need slots beyond @tail, as the policy says.
+ * Returns 0 to retry the claim, or -EAGAIN, -ENOBUFS (dropped), -ETIMEDOUT.
+ */
+static int wait_for_room(struct ring *r, struct rl_proc *me, uint32_t need,
+			 unsigned policy, uint64_t deadline, uint32_t *spun)
+{
+	struct space_wait w;
+	uint64_t tail, m;
+
+	if (policy == RING_FULL_FAIL)
+		return -EAGAIN;
+	if (policy == RING_FULL_DROP)
+		return -ENOBUFS;
+	tail = load_acquire(&r->hot->tail);
+	m = rl_refresh_min(r, tail);
+	if (pos_diff(tail + need, m) <= (int64_t)r->geo.slot_count)
+		return 0;
+	if (*spun < r->spins) {
+		for (int i = 0; i < 64; i++)
+			cpu_relax();
+		*spun += 64;
+		if (deadline != UINT64_MAX && rl_now_ns() >= deadline)
+			return -ETIMEDOUT;
+		return 0;
+	}
+	w.r = r;
+	w.need = need;
+	return rl_ec_wait(r, &r->hot->space, me, RL_SLEEP_SPACE, room_ready, &w,
+			  deadline);
+}
+
+/*
+ * Claim room for the first k messages of a batch whose cumulative slot
+ * counts are @prefix[0..n-1] (k >= 1, as many as fit). Returns k and the
+ * start position, or a negative errno.
+ */
+static int claim(struct ring *r, struct rl_proc *me, const uint32_t *prefix,
+		 unsigned n, unsigned flags, const struct timespec *deadline,
+		 uint64_t *startp)
+{
+	struct rl_hot *h = r->hot;
+	unsigned policy = flags & RING_POLICY_MASK;
+	uint64_t dl = UINT64_MAX;
+	uint64_t count = r->geo.slot_count;
+	uint32_t spun = 0;
+	bool have_dl = false;
+	uint64_t t, m;
+	unsigned k;
+	int err;
+
+	if (!policy)
+		policy = r->geo.full_policy;
+	t = load_relaxed(&h->tail);
+	for (;;) {
+		/* A3: pairs with R3 in rl_refresh_min(). */
+		m = load_acquire(&h->cached_min);
+		k = batch_fit(prefix, n, count - (uint64_t)pos_diff(t, m));
+		if (unlikely(pos_diff(t, m) < 0 || pos_diff(t, m) > (int64_t)count))
+			k = 0; /* a stale or damaged minimum: look again */
+		if (unlikely(!k)) {
+			m = rl_refresh_min(r, t);
+			k = batch_fit(prefix, n, count - (uint64_t)pos_diff(t, m));
+			if (!k) {
+				if (!have_dl) {
+					dl = rl_deadline_ns(deadline);
+					have_dl = true;
+				}
+				err = wait_for_room(r, me, prefix[0], policy, dl,
+						    &spun);
+				if (err)
+					return err;
+				t = load_relaxed(&h->tail);
+				continue;
+			}
+		}
+		publish_intent(me, t, t + prefix[k - 1]);
+		if (r->open_flags & RING_OPEN_SINGLE_PRODUCER) {
+			/* The caller promised there is no other producer. */
+			store_release(&h->tail, t + prefix[k - 1]);
+			break;
+		}
+		/* R7: the intent is visible before the tail moves (seq_cst);
+		 * pairs with A7 in rl_resolve_stuck(). */
+		if (cas_seq_cst(&h->tail, t, t + prefix[k - 1]))
+			break;
+		t = load_relaxed(&h->tail);
+	}
+	store_release(&me->claim_state, RL_CLAIM_HELD);
+	*startp = t;
+	return (int)k;
+}
+
+/* Write a message header at @pos. */
+static inline void write_header(struct ring *r, uint64_t pos, uint32_t len,
+				uint32_t type, uint32_t flags)
+{
+	struct rl_msg_hdr *hdr = (struct rl_msg_hdr *)rl_slot(r, pos);
+
+	hdr->len = len;
+	hdr->type = type;
+	hdr->flags = flags;
+	hdr->pid = (uint32_t)r->pid;
+	if (r->geo.hdr_size == RL_HDR_SIZE_TS) {
+		struct timespec ts;
+		uint64_t ns;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		memcpy((uint8_t *)hdr + RL_HDR_SIZE, &ns, sizeof(ns));
+	}
+}
+
+/* Publish the message at @pos: everything written before is visible to a
+ * reader that sees the commit word (H4). */
+static inline void publish_commit(struct ring *r, uint64_t pos)
+{
+	/* R1: payload and header before the commit word; pairs with A1 in
+	 * message_at(). */
+	store_release(&r->commit[pos & r->mask], pos + 1);
+}
+
+/* The claim is over: readers no longer need to look at this entry. */
+static inline void close_claim(struct rl_proc *me)
+{
+	/* R8: after the commit words; pairs with A8 in rl_resolve_stuck(). */
+	store_release(&me->claim_state, RL_CLAIM_NONE);
+}
+
+static int producer_checks(struct ring *r, struct rl_proc **me)
+{
+	int err;
+
+	if (unlikely(r->forked))
+		return -ECHILD;
+	if (unlikely(r->open_flags & RING_OPEN_RDONLY))
+		return -EROFS;
+	err = rl_producer_entry(r, me);
+	if (unlikely(err))
+		return err;
+	if (unlikely(load_relaxed(&(*me)->claim_state) & RL_CLAIM_MASK))
+		return -EBUSY;
+	return 0;
+}
+
+static void count_dropped(struct rl_proc *me, unsigned n)
+{
+	store_relaxed(&me->dropped, load_relaxed(&me->dropped) + n);
+}
+
+int ring_reserve(struct ring *r, size_t len, uint32_t type, unsigned flags,
+		 const struct timespec *deadline, struct ring_claim *c)
+{
+	struct rl_proc *me;
+	uint32_t slots;
+	uint64_t pos;
+	int err;
+
+	if (unlikely(!c || (flags & ~RING_POLICY_MASK)))
+		return -EINVAL;
+	err = producer_checks(r, &me);
+	if (unlikely(err))
+		return err;
+	if (unlikely(len > r->geo.max_message))
+		return -EMSGSIZE;
+	slots = rl_msg_slots(r, len);
+	err = claim(r, me, &slots, 1, flags, deadline, &pos);
+	if (unlikely(err < 0)) {
+		if (err == -ENOBUFS)
+			count_dropped(me, 1);
+		return err;
+	}
+	write_header(r, pos, (uint32_t)len, type, 0);
+	c->data = rl_slot(r, pos) + r->geo.hdr_size;
+	c->len = (uint32_t)len;
+	c->type = type;
+	c->pos = pos;
+	c->slots = slots;
+	c->_priv = (uint32_t)(me - r->procs);
+	return 0;
+}
+
+/* The open claim of this thread that @c describes, or NULL. */
+static struct rl_proc *claim_owner(struct ring *r, const struct ring_claim *c)
+{
+	struct rl_proc *me;
+
+	if (!c || r->forked || rl_producer_entry(r, &me))
+		return NULL;
+	if ((load_relaxed(&me->claim_state) & RL_CLAIM_MASK) != RL_CLAIM_HELD ||
+	    load_relaxed(&me->claim_start) != c->pos ||
+	    load_relaxed(&me->claim_end) != c->pos + c->slots)
+		return NULL;
+	return me;
+}
+
+int ring_commit(struct ring *r, struct ring_claim *c)
+{
+	struct rl_proc *me = claim_owner(r, c);
+
+	if (unlikely(!me))
+		return -EINVAL;
+	((struct rl_msg_hdr *)rl_slot(r, c->pos))->type = c->type;
+	publish_commit(r, c->pos);
+	close_claim(me);
+	store_relaxed(&me->committed, load_relaxed(&me->committed) + 1);
+	rl_wake(r, &r->hot->data);
+	return 0;
+}
+
+/* Turn the open claim of @me (if any) into a skip record. */
+void rl_abort_claim_of(struct ring *r, struct rl_proc *me)
+{
+	uint32_t st = load_relaxed(&me->claim_state) & RL_CLAIM_MASK;
+	uint64_t s = load_relaxed(&me->claim_start);
+	uint64_t e = load_relaxed(&me->claim_end);
+
+	if (st != RL_CLAIM_HELD) {
+		store_relaxed(&me->claim_state, RL_CLAIM_NONE);
+		return;
+	}
+	/* Messages of the claim not yet committed become one skip record. */
+	while (pos_diff(e, s) > 0 &&
+	       load_relaxed(&r->commit[s & r->mask]) == s + 1) {
+		const struct rl_msg_hdr *h =
+			(const struct rl_msg_hdr *)rl_slot(r, s);
+		s += (h->flags & RL_HDR_SKIP) ? h->len : rl_msg_slots(r, h->len);
+	}
+	if (pos_diff(e, s) > 0) {
+		write_header(r, s, (uint32_t)(e - s), 0, RL_HDR_SKIP);
+		publish_commit(r, s);
+	}
+	close_claim(me);
+	store_relaxed(&me->aborted, load_relaxed(&me->aborted) + 1);
+	rl_wake(r, &r->hot->data);
+}
+
+int ring_abort(struct ring *r, struct ring_claim *c)
+{
+	struct rl_proc *me = claim_owner(r, c);
+
+	if (unlikely(!me))
+		return -EINVAL;
+	rl_abort_claim_of(r, me);
+	return 0;
+}
+
+int ring_send(struct ring *r, uint32_t type, const void *data, size_t len,
+	      unsigned flags, const struct timespec *deadline)
+{
+	struct rl_proc *me;
+	uint32_t slots;
+	uint64_t pos;
+	int err;
+
+	if (unlikely((flags & ~RING_POLICY_MASK) || (len && !data)))
+		return -EINVAL;
+	err = producer_checks(r, &me);
+	if (unlikely(err))
+		return err;
+	if (unlikely(len > r->geo.max_message))
+		return -EMSGSIZE;
+	slots = rl_msg_slots(r, len);
+	err = claim(r, me, &slots, 1, flags, deadline, &pos);
+	if (unlikely(err < 0)) {
+		if (err == -ENOBUFS)
+			count_dropped(me, 1);
+		return err;
+	}
+	write_header(r, pos, (uint32_t)len, type, 0);
+	memcpy(rl_slot(r, pos) + r->geo.hdr_size, data, len);
+	publish_commit(r, pos);
+	close_claim(me);
+	store_relaxed(&me->committed, load_relaxed(&me->committed) + 1);
+	rl_wake(r, &r->hot->data);
+	return 0;
+}
+
+#define RL_BATCH_MAX 256u
+
+int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
+		    unsigned flags, const struct timespec *deadline)
+{
+	uint32_t prefix[RL_BATCH_MAX];
+	struct rl_proc *me;
+	uint64_t pos, p;
+	uint64_t total = 0;
+	int k, err;
+
+	if (unlikely(!msgs || !n || (flags & ~RING_POLICY_MASK)))
+		return -EINVAL;
+	err = producer_checks(r, &me);
+	if (unlikely(err))
+		return err;
+	if (n > RL_BATCH_MAX)
+		n = RL_BATCH_MAX;
+	for (unsigned i = 0; i < n; i++) {
+		if (msgs[i].len > r->geo.max_message) {
+			if (i == 0)
+				return -EMSGSIZE;
+			n = i;
+			break;
+		}
+		if (msgs[i].len && !msgs[i].data)
+			return -EINVAL;
+		total += rl_msg_slots(r, msgs[i].len);
+		prefix[i] = (uint32_t)(total > UINT32_MAX ? UINT32_MAX : total);
+	}
+	k = claim(r, me, prefix, n, flags, deadline, &pos);
+	if (unlikely(k < 0)) {
+		if (k == -ENOBUFS)
+			count_dropped(me, n);
+		return k;
+	}
+	p = pos;
+	for (int i = 0; i < k; i++) {
+		write_header(r, p, msgs[i].len, msgs[i].type, 0);
+		memcpy(rl_slot(r, p) + r->geo.hdr_size, msgs[i].data,
+		       msgs[i].len);
+		p += rl_msg_slots(r, msgs[i].len);
+	}
+	/* Commit words in position order, so that a producer dying here
+	 * leaves a committed prefix and one claim to skip (recover.c). */
+	p = pos;
+	for (int i = 0; i < k; i++) {
+		publish_commit(r, p);
+		p += rl_msg_slots(r, msgs[i].len);
+	}
+	close_claim(me);
+	store_relaxed(&me->committed, load_relaxed(&me->committed) + (uint64_t)k);
+	rl_wake(r, &r->hot->data);
+	return k;
+}

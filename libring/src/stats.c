@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stats.c - counters, read without stopping anybody.
+ *
+ * Producers count in their own process entries (plain stores by the one
+ * owning thread, so counting costs no atomic operation); entries that were
+ * closed or reclaimed were folded into the ring's retired totals. A sum
+ * taken while an entry is being folded may count it twice for an instant.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+int ring_stats(struct ring *r, struct ring_stats *st)
+{
+	const struct rl_hot *h = r->hot;
+
+	if (!st)
+		return -EINVAL;
+	if (r->forked)
+		return -ECHILD;
+	memset(st, 0, sizeof(*st));
+	st->slot_size = r->geo.slot_size;
+	st->slot_count = r->geo.slot_count;
+	st->capacity = st->slot_size * st->slot_count;
+	st->max_message = r->geo.max_message;
+	st->full_policy = r->geo.full_policy;
+	st->flags = r->geo.flags;
+	st->created_ns = r->geo.created_ns;
+	st->tail = load_acquire(&h->tail);
+	st->recovered = load_relaxed(&h->recovered);
+	st->committed = load_relaxed(&h->retired_committed);
+	st->aborted = load_relaxed(&h->retired_aborted);
+	st->dropped = load_relaxed(&h->retired_dropped);
+	st->min_cursor = st->tail;
+	for (uint32_t i = 0; i < r->geo.groups; i++) {
+		const struct rl_group *g = &r->groups[i];
+		uint64_t c;
+
+		if (load_acquire(&g->state) != RL_GROUP_ACTIVE)
+			continue;
+		st->groups++;
+		c = load_acquire(&g->cursor);
+		if (pos_diff(c, st->min_cursor) < 0)
+			st->min_cursor = c;
+	}
+	for (uint32_t i = 0; i < r->geo.procs; i++) {
+		const struct rl_proc *e = &r->procs[i];
+		uint32_t role;
+
+		/* A4: pairs with R4 in rl_entry_alloc(). */
+		if (load_acquire(&e->state) != RL_PROC_USED)
+			continue;
+		st->committed += load_relaxed(&e->committed);
+		st->aborted += load_relaxed(&e->aborted);
+		st->dropped += load_relaxed(&e->dropped);
+		if (r->fd < 0 || !rl_entry_alive(r, i))
+			continue;
+		role = load_relaxed(&e->role);
+		st->processes++;
+		if (role & RL_ROLE_PRODUCER)
+			st->producers++;
+		if (role & RL_ROLE_READER)
+			st->readers++;
+	}
+	return 0;
+}
+
+/* Committed messages between @from and @tail, walking their headers. */
+static uint64_t count_messages(struct ring *r, uint64_t from, uint64_t tail)
+{
+	uint64_t n = 0, p = from;
+
+	if (pos_diff(tail, p) > (int64_t)r->geo.slot_count)
+		return 0;
+	while (pos_diff(tail, p) > 0) {
+		const struct rl_msg_hdr *h;
+		uint32_t len, flags;
+
+		/* A1: pairs with R1 in publish_commit(). */
+		if (load_acquire(&r->commit[p & r->mask]) != p + 1)
+			break;
+		h = (const struct rl_msg_hdr *)rl_slot(r, p);
+		len = load_relaxed(&h->len);
+		flags = load_relaxed(&h->flags);
+		if (flags == RL_HDR_SKIP && len && len <= r->geo.slot_count) {
+			p += len;
+			continue;
+		}
+		if (flags || len > r->geo.max_message)
+			break;
+		n++;
+		p += rl_msg_slots(r, len);
+	}
+	return n;
+}
+
+int ring_group_stats(struct ring *r, const char *name,
+		     struct ring_group_stats *st)
+{
+	const struct rl_group *g;
+	uint64_t tail;
+	int gi;
+
+	if (!st || rl_group_name_ok(name))
+		return -EINVAL;
+	if (r->forked)
+		return -ECHILD;
+	gi = rl_group_find(r, name);
+	if (gi < 0)
+		return gi;
+	g = &r->groups[gi];
+	memset(st, 0, sizeof(*st));
+	memcpy(st->name, g->name, RING_GROUP_NAME_MAX);
+	tail = load_acquire(&r->hot->tail);
+	st->cursor = load_acquire(&g->cursor);
+	st->released = load_relaxed(&g->released);
+	st->lag_slots = pos_diff(tail, st->cursor) > 0 ? tail - st->cursor : 0;
+	st->lag_bytes = st->lag_slots * r->geo.slot_size;
+	st->lag_messages = count_messages(r, st->cursor, tail);
+	st->reader_pid = (pid_t)load_relaxed(&g->reader_pid);
+	st->reader_alive = 0;
+	for (struct ring_reader *rd = r->readers; rd; rd = rd->next)
+		if (rd->gidx == (uint32_t)gi)
+			st->reader_alive = 1;
+	if (!st->reader_alive && r->fd >= 0)
+		st->reader_alive =
+			rl_byte_locked_by_other(r, rl_group_lock_off(r, (uint32_t)gi));
+	return 0;
+}
