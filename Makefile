@@ -59,10 +59,15 @@ SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recove
 BASE_CFLAGS += $(SAN_FLAGS)
 LDFLAGS += $(SAN_FLAGS)
 BUILD := build/san-$(subst $(comma),-,$(SANITIZE))
+OUT   := $(BUILD)
 else
 BUILD := build/default
+OUT   := .
 endif
 comma := ,
+# Where programs go: bin/ for a normal build, $(BUILD)/bin under sanitizers
+# (so the two builds never overwrite each other). Shell tests read RING_BIN.
+BIN := $(OUT)/bin
 
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
 

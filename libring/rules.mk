@@ -2,24 +2,24 @@
 LIB_SRCS := $(wildcard libring/src/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
-LIB_A  := lib/libring.a
-LIB_SO := lib/libring.so.$(VERSION)
+LIB_A  := $(OUT)/lib/libring.a
+LIB_SO := $(OUT)/lib/libring.so.$(VERSION)
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
 
 $(LIB_A): $(LIB_OBJS)
-	@mkdir -p lib
+	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $^
 
 $(LIB_SO): $(LIB_PIC_OBJS) libring/libring.map
-	@mkdir -p lib
+	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,-soname,libring.so.$(VERSION_MAJOR) \
 		-Wl,--version-script=libring/libring.map $(LDFLAGS) -o $@ $(LIB_PIC_OBJS) $(LDLIBS_COMMON)
-	ln -sf libring.so.$(VERSION) lib/libring.so.$(VERSION_MAJOR)
-	ln -sf libring.so.$(VERSION_MAJOR) lib/libring.so
+	ln -sf libring.so.$(VERSION) $(dir $@)libring.so.$(VERSION_MAJOR)
+	ln -sf libring.so.$(VERSION_MAJOR) $(dir $@)libring.so
 
 # Programs link the static library: they run from bin/ without LD_LIBRARY_PATH.
 PROG_LDLIBS := $(LIB_A) $(LDLIBS_COMMON)

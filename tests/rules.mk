@@ -2,19 +2,20 @@
 # tests/*.t is a shell TAP script. `make check` runs them all with prove.
 # Shared helpers for C tests live in tests/lib/*.c and are linked into each.
 TEST_SRCS   := $(wildcard tests/t_*.c)
-TEST_BINS   := $(TEST_SRCS:tests/%.c=tests/bin/%)
+TEST_BIN_DIR := $(OUT)/tests/bin
+TEST_BINS   := $(TEST_SRCS:tests/%.c=$(TEST_BIN_DIR)/%)
 TEST_SHELL  := $(wildcard tests/*.t)
 TEST_LIB_SRCS := $(wildcard tests/lib/*.c)
 TEST_LIB_OBJS := $(TEST_LIB_SRCS:%.c=$(BUILD)/%.o)
 TESTS += $(TEST_BINS)
 
-tests/bin/%: $(BUILD)/tests/%.o $(TEST_LIB_OBJS) $(LIB_A)
-	@mkdir -p tests/bin
+$(TEST_BIN_DIR)/%: $(BUILD)/tests/%.o $(TEST_LIB_OBJS) $(LIB_A)
+	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(PROG_LDLIBS)
 
 # RING_TEST_LONG=1 makes the stress and crash tests run their long counts.
 check: all $(TEST_BINS)
-	prove -f -j2 $(TEST_BINS) $(TEST_SHELL)
+	RING_BIN=$(BIN) prove -f -j2 $(TEST_BINS) $(TEST_SHELL)
 
 check-long: all $(TEST_BINS)
-	RING_TEST_LONG=1 prove -f $(TEST_BINS) $(TEST_SHELL)
+	RING_BIN=$(BIN) RING_TEST_LONG=1 prove -f $(TEST_BINS) $(TEST_SHELL)
