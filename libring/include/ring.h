@@ -29,8 +29,16 @@
  * Forking: a child process inherits the mapping but must not use the
  * parent's handles; the library closes their descriptors in the child (so
  * the child cannot keep the parent's liveness locks alive) and every call on
- * such a handle returns -ECHILD except ring_close(). Open the ring again in
- * the child.
+ * such a handle that returns an int returns -ECHILD, except ring_close() and
+ * ring_reader_close(), which free it. Open the ring again in the child.
+ *
+ * Groups: with no group at all, producers are never held back and old
+ * messages are overwritten (not counted as dropped); create the groups
+ * (ringctl create, ring_group_create) before producers start if nothing may
+ * be lost. Payloads start 8-byte aligned.
+ *
+ * Liveness is per process: a thread that exits while it holds a claim keeps
+ * readers waiting on that claim until its process exits or closes the ring.
  */
 #ifndef LIBRING_RING_H
 #define LIBRING_RING_H
@@ -83,15 +91,15 @@ struct ring_config {
 			       * (default 64 MiB) */
 	uint32_t slot_size;   /* allocation unit: power of two, 8..4096
 			       * (default 16) */
-	uint32_t max_message; /* largest payload in bytes (default capacity / 4,
-			       * at most 16 MiB) */
+	uint32_t max_message; /* largest payload in bytes; 0 (the default) means
+			       * capacity / 4 less the header, at most 16 MiB */
 	uint32_t groups;      /* entries in the group table (default 16) */
 	uint32_t processes;   /* entries in the process table: one per producing
 			       * thread or reader (default 256) */
 	uint32_t full_policy; /* enum ring_full_policy (default RING_FULL_WAIT) */
 	uint32_t mode;	      /* file mode (default 0600) */
 	uint32_t flags;	      /* RING_CFG_* */
-	uint32_t reserved[7]; /* zero */
+	uint32_t reserved[7]; /* must be zero (-EINVAL otherwise) */
 };
 
 /* A message as a reader sees it, in place in the shared mapping. */
@@ -277,10 +285,14 @@ int ring_send(struct ring *r, uint32_t type, const void *data, size_t len,
  * ring_send_batch - copy up to @n messages with one claim (one atomic
  * operation for all of them). Once room is available (waiting as the policy
  * says) it claims room for as many of the first messages as fit, at least
- * one, and commits them in order.
- * Returns the number sent (1..@n; the rest are the caller's to send again),
- * or a negative errno as ring_reserve() when none was sent. Under
- * RING_FULL_DROP a full ring drops (and counts) all @n and returns -ENOBUFS.
+ * one, and commits them in order. At most 256 messages go in one call, and
+ * a message longer than the maximum ends the batch before it.
+ * Returns the number sent (1..@n; the rest are the caller's to send again:
+ * under RING_FULL_DROP too, only messages for which there was no room at
+ * all are dropped), or a negative errno as ring_reserve() when none was
+ * sent (-EMSGSIZE if the first is too long, -EINVAL for NULL or @n == 0).
+ * Under RING_FULL_DROP a full ring drops (and counts) the whole batch and
+ * returns -ENOBUFS.
  */
 int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
 		    unsigned flags, const struct timespec *deadline);

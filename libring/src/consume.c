@@ -18,6 +18,16 @@
 
 #include "internal.h"
 
+#ifndef RL_SPIN_CHUNK
+#define RL_SPIN_CHUNK 64 /* pause instructions between two looks */
+#endif
+#ifndef RL_COALESCE_NS
+#define RL_COALESCE_NS 5000ull /* longest wait for a batch to build up */
+#endif
+#ifndef RL_COALESCE_SLOTS
+#define RL_COALESCE_SLOTS 1024 /* a batch worth waiting for */
+#endif
+
 enum { AT_NOTHING = 0, AT_MESSAGE = 1, AT_SKIP = 2 };
 
 /*
@@ -84,6 +94,21 @@ static bool data_ready(void *arg)
 	return load_acquire(&w->r->commit[w->pos & w->r->mask]) == w->pos + 1;
 }
 
+/* Wait until the producers are RL_COALESCE_SLOTS ahead, or until @until. */
+static void coalesce(struct ring_reader *rd, uint64_t until)
+{
+	struct ring *r = rd->r;
+	uint64_t want = r->geo.slot_count / 8;
+
+	if (want > RL_COALESCE_SLOTS)
+		want = RL_COALESCE_SLOTS;
+	do {
+		for (int i = 0; i < RL_SPIN_CHUNK; i++)
+			cpu_relax();
+	} while (pos_diff(load_relaxed(&r->hot->tail), rd->pos) < (int64_t)want &&
+		 rl_now_ns() < until);
+}
+
 /*
  * Nothing is committed at the reader's position. Track how long a claim
  * has blocked it and resolve the claim after recovery_ms; then spin or
@@ -118,10 +143,19 @@ static int reader_wait(struct ring_reader *rd, unsigned flags, uint64_t dl,
 		return -EAGAIN;
 	if (now >= dl)
 		return -ETIMEDOUT;
+	if (*spun == 0 && rd->run > 1 && r->spins) {
+		/* Streaming: the reader caught up with a busy producer. Reading
+		 * each message the moment it is committed would make both
+		 * sides fight over the same cache lines; let the producer get
+		 * a batch ahead (bounded in time), then read it in one go. */
+		coalesce(rd, now < dl - RL_COALESCE_NS ? now + RL_COALESCE_NS : dl);
+		*spun = 1;
+		return 0;
+	}
 	if (*spun < r->spins) {
-		for (int i = 0; i < 64; i++)
+		for (int i = 0; i < RL_SPIN_CHUNK; i++)
 			cpu_relax();
-		*spun += 64;
+		*spun += RL_SPIN_CHUNK;
 		return 0;
 	}
 	wake_at = dl;
@@ -144,8 +178,10 @@ static int next_message(struct ring_reader *rd, struct ring_msg *m,
 
 	for (;;) {
 		rc = message_at(r, rd->pos, m);
-		if (likely(rc == AT_MESSAGE))
+		if (likely(rc == AT_MESSAGE)) {
+			rd->run = have_dl ? 1 : rd->run + 1;
 			return 0;
+		}
 		if (rc == AT_SKIP) {
 			rd->pos += m->slots;
 			publish_cursor(rd);
@@ -226,6 +262,7 @@ int ring_poll(struct ring_reader *rd, ring_handler_fn fn, void *arg,
 		rd->released++;
 		if (stop || n == max)
 			break;
+		rd->run++;
 		rc = message_at(rd->r, rd->pos, &m);
 		while (rc == AT_SKIP) {
 			rd->pos += m.slots;

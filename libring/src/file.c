@@ -111,6 +111,9 @@ static int super_from_config(struct rl_super *sb, const struct ring_config *cfg)
 		return -EINVAL;
 	if (cfg->mode & ~07777u)
 		return -EINVAL;
+	for (size_t i = 0; i < sizeof(cfg->reserved) / sizeof(cfg->reserved[0]); i++)
+		if (cfg->reserved[i])
+			return -EINVAL;
 	err = rl_geometry(&g, cfg->slot_size, cfg->capacity / cfg->slot_size,
 			  cfg->groups, cfg->processes, system_page());
 	if (err)

@@ -229,6 +229,8 @@ int ring_group_remove(struct ring *r, const char *name)
 
 	if (r->forked)
 		return -ECHILD;
+	if (r->open_flags & RING_OPEN_RDONLY)
+		return -EROFS;
 	err = rl_lock_byte(r, group_table_lock_off(r), true);
 	if (err)
 		return err;

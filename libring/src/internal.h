@@ -68,6 +68,7 @@ struct ring_reader {
 	uint64_t published;    /* last cursor value stored to the file */
 	uint64_t released;     /* messages released, mirrors the group counter */
 	uint32_t peeked_slots; /* slots of the message ring_peek returned; 0 none */
+	uint64_t run;	       /* messages found without waiting, in a row */
 	uint64_t stuck_pos;    /* position waited on since stuck_since */
 	uint64_t stuck_since;  /* monotonic ns */
 	struct ring_reader *next;
