@@ -83,12 +83,21 @@ include libring/rules.mk
 -include bench/rules.mk
 -include tests/rules.mk
 -include man/rules.mk
+-include tests/fuzz.mk
 
 all: $(LIB_A) $(LIB_SO) $(BINS)
 
+# `make V=1` shows the whole command lines.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 

@@ -7,7 +7,8 @@ LIB_SO := $(OUT)/lib/libring.so.$(VERSION)
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+	@$(if $(Q),echo "  CC [pic] $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
 
 $(LIB_A): $(LIB_OBJS)
 	@mkdir -p $(dir $@)

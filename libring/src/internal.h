@@ -49,7 +49,6 @@ struct ring {
 
 	uint32_t spins;
 	uint32_t recovery_ms;
-	bool membarrier_ok;    /* this process may skip the waker's fence */
 
 	pthread_mutex_t lock;  /* guards locals, owned, readers */
 	struct rl_local *locals;
@@ -102,7 +101,6 @@ uint64_t rl_group_lock_off(const struct ring *r, uint32_t gidx);
 /* ---- wait.c ---- */
 uint64_t rl_now_ns(void);
 uint64_t rl_deadline_ns(const struct timespec *deadline);
-void rl_membarrier_register(struct ring *r);
 void rl_wake(struct ring *r, struct rl_eventcount *ec);
 int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
 	       uint32_t sleep_kind, bool (*ready)(void *), void *arg,

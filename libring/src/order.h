@@ -24,8 +24,16 @@
 #define store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define load_relaxed(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define store_relaxed(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
-/* Full barrier: orders earlier stores before later loads (Dekker). */
+/*
+ * Full barrier: orders earlier stores before later loads (Dekker). On x86 a
+ * locked no-op on the stack is several times cheaper than mfence and orders
+ * the same for ordinary (write-back) memory.
+ */
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#define full_fence() __asm__ __volatile__("lock; orq $0, (%%rsp)" ::: "memory", "cc")
+#else
 #define full_fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
 /* Sequentially consistent compare-and-swap; true if *p was old. */
 #define cas_seq_cst(p, old, new)                                               \
 	({                                                                     \

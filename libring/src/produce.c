@@ -130,6 +130,9 @@ static int claim(struct ring *r, struct rl_proc *me, const uint32_t *prefix,
 					dl = rl_deadline_ns(deadline);
 					have_dl = true;
 				}
+				/* An intent left by a failed CAS is
+				 * withdrawn before waiting or failing. */
+				store_release(&me->claim_state, RL_CLAIM_NONE);
 				err = wait_for_room(r, me, prefix[0], policy, dl,
 						    &spun);
 				if (err)
