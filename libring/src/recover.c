@@ -103,8 +103,14 @@ bool rl_resolve_stuck(struct ring *r, uint64_t c, uint64_t *skip_to)
 		/* A4: pairs with R4 in rl_entry_alloc(). */
 		if (load_acquire(&e->state) != RL_PROC_USED)
 			continue;
-		if (!read_claim(e, &v))
-			return false; /* being rewritten: its owner lives */
+		if (!read_claim(e, &v)) {
+			/* Being rewritten by a live owner: wait. An owner
+			 * that died while writing its intent had not yet
+			 * tried its CAS: it claims nothing. */
+			if (rl_entry_alive(r, i))
+				return false;
+			continue;
+		}
 		if ((v.state & RL_CLAIM_MASK) == RL_CLAIM_NONE ||
 		    !contains(&v, c, count))
 			continue;
