@@ -400,11 +400,9 @@ int ring_close(struct ring *r)
 	if (!r->forked) {
 		while (r->readers)
 			rl_reader_free(r->readers);
-		for (unsigned i = 0; i < r->nlocals; i++) {
-			struct rl_proc *me = &r->procs[r->locals[i].idx];
-
-			rl_abort_claim_of(r, me);
-			rl_entry_release(r, r->locals[i].idx);
+		for (struct rl_local *l = r->locals; l; l = l->next) {
+			rl_abort_claim_of(r, l);
+			rl_entry_release(r, l->idx);
 		}
 		close(r->fd); /* drops every OFD lock this handle held */
 	} else {
@@ -420,7 +418,12 @@ int ring_close(struct ring *r)
 			rl_tls[k].ring_id = 0;
 	munmap(r->map, r->map_len);
 	pthread_mutex_destroy(&r->lock);
-	free(r->locals);
+	while (r->locals) {
+		struct rl_local *l = r->locals;
+
+		r->locals = l->next;
+		free(l);
+	}
 	free(r->owned);
 	free(r);
 	return 0;

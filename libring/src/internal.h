@@ -19,10 +19,20 @@
 #define RL_DEFAULT_SPINS 1000u
 #define RL_DEFAULT_RECOVERY_MS 100u
 
-/* A producing thread's process-table entry, remembered by the handle. */
+/*
+ * A producing thread's state, kept in process memory: its process-table
+ * entry and its open claim. The file's copy of the claim is for other
+ * processes (recovery); this one is what the thread trusts, so no byte of
+ * the file can make a producer believe it holds a claim.
+ */
 struct rl_local {
 	pid_t tid;
-	uint32_t idx;
+	uint32_t idx;		/* process-table entry */
+	struct rl_proc *me;	/* &procs[idx] */
+	bool claim_open;
+	uint64_t claim_start;
+	uint64_t claim_end;
+	struct rl_local *next;
 };
 
 struct ring {
@@ -51,8 +61,7 @@ struct ring {
 	uint32_t recovery_ms;
 
 	pthread_mutex_t lock;  /* guards locals, owned, readers */
-	struct rl_local *locals;
-	unsigned nlocals, cap_locals;
+	struct rl_local *locals; /* list; nodes live until ring_close */
 	uint8_t *owned;	       /* bitmap of process entries this handle holds */
 	struct ring_reader *readers;
 
@@ -86,7 +95,7 @@ void rl_unregister_handle(struct ring *r);
 int rl_entry_alloc(struct ring *r, uint32_t role, uint32_t *idx);
 void rl_entry_release(struct ring *r, uint32_t idx);
 bool rl_entry_alive(struct ring *r, uint32_t idx);
-int rl_producer_entry_slow(struct ring *r, struct rl_proc **me);
+int rl_producer_entry_slow(struct ring *r, struct rl_local **l);
 void rl_sweep_dead(struct ring *r);
 int rl_lock_byte(struct ring *r, uint64_t off, bool wait);
 void rl_unlock_byte(struct ring *r, uint64_t off);
@@ -111,7 +120,7 @@ bool rl_resolve_stuck(struct ring *r, uint64_t c, uint64_t *skip_to);
 uint64_t rl_next_known_start(struct ring *r, uint64_t c, uint64_t tail);
 
 /* ---- produce.c ---- */
-void rl_abort_claim_of(struct ring *r, struct rl_proc *me);
+void rl_abort_claim_of(struct ring *r, struct rl_local *l);
 
 /* ---- consume.c ---- */
 void rl_reader_free(struct ring_reader *rd);
@@ -144,22 +153,22 @@ static inline bool rl_owned(const struct ring *r, uint32_t idx)
 
 /* The per-thread cache of producer entries, see produce.c. */
 struct rl_tls_slot {
-	uint64_t ring_id;
-	uint32_t idx;
+	uint64_t ring_id;	/* never reused, so a stale slot never matches */
+	struct rl_local *local;
 };
 #define RL_TLS_SLOTS 4
 extern __thread struct rl_tls_slot rl_tls[RL_TLS_SLOTS];
 
-/* This thread's producer entry of @r, allocating one on first use. */
-static inline int rl_producer_entry(struct ring *r, struct rl_proc **me)
+/* This thread's producer state of @r, allocating an entry on first use. */
+static inline int rl_producer_entry(struct ring *r, struct rl_local **l)
 {
 	for (int k = 0; k < RL_TLS_SLOTS; k++) {
 		if (rl_tls[k].ring_id == r->id) {
-			*me = &r->procs[rl_tls[k].idx];
+			*l = rl_tls[k].local;
 			return 0;
 		}
 	}
-	return rl_producer_entry_slow(r, me);
+	return rl_producer_entry_slow(r, l);
 }
 
 #endif /* LIBRING_INTERNAL_H */

@@ -226,10 +226,10 @@ void rl_sweep_dead(struct ring *r)
  * The slow path of rl_producer_entry(): find or allocate this thread's
  * entry and put it in the thread's cache.
  */
-int rl_producer_entry_slow(struct ring *r, struct rl_proc **me)
+int rl_producer_entry_slow(struct ring *r, struct rl_local **lp)
 {
 	pid_t tid = (pid_t)syscall(SYS_gettid);
-	uint32_t idx = UINT32_MAX;
+	struct rl_local *l;
 	int err = 0;
 
 	if (r->forked)
@@ -237,32 +237,29 @@ int rl_producer_entry_slow(struct ring *r, struct rl_proc **me)
 	if (r->open_flags & RING_OPEN_RDONLY)
 		return -EROFS;
 	pthread_mutex_lock(&r->lock);
-	for (unsigned i = 0; i < r->nlocals; i++)
-		if (r->locals[i].tid == tid)
-			idx = r->locals[i].idx;
-	if (idx == UINT32_MAX) {
-		if (r->nlocals == r->cap_locals) {
-			unsigned cap = r->cap_locals ? 2 * r->cap_locals : 4;
-			struct rl_local *l = realloc(r->locals, cap * sizeof(*l));
-
-			if (!l) {
-				err = -ENOMEM;
-				goto out;
-			}
-			r->locals = l;
-			r->cap_locals = cap;
-		}
-		err = rl_entry_alloc(r, RL_ROLE_PRODUCER, &idx);
-		if (err)
+	for (l = r->locals; l; l = l->next)
+		if (l->tid == tid)
+			break;
+	if (!l) {
+		l = calloc(1, sizeof(*l));
+		if (!l) {
+			err = -ENOMEM;
 			goto out;
-		r->locals[r->nlocals].tid = tid;
-		r->locals[r->nlocals].idx = idx;
-		r->nlocals++;
+		}
+		err = rl_entry_alloc(r, RL_ROLE_PRODUCER, &l->idx);
+		if (err) {
+			free(l);
+			goto out;
+		}
+		l->tid = tid;
+		l->me = &r->procs[l->idx];
+		l->next = r->locals;
+		r->locals = l;
 	}
 	rl_tls[rl_tls_next % RL_TLS_SLOTS].ring_id = r->id;
-	rl_tls[rl_tls_next % RL_TLS_SLOTS].idx = idx;
+	rl_tls[rl_tls_next % RL_TLS_SLOTS].local = l;
 	rl_tls_next++;
-	*me = &r->procs[idx];
+	*lp = l;
 out:
 	pthread_mutex_unlock(&r->lock);
 	return err;

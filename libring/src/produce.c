@@ -99,10 +99,11 @@ static int wait_for_room(struct ring *r, struct rl_proc *me, uint32_t need,
  * counts are @prefix[0..n-1] (k >= 1, as many as fit). Returns k and the
  * start position, or a negative errno.
  */
-static int claim(struct ring *r, struct rl_proc *me, const uint32_t *prefix,
+static int claim(struct ring *r, struct rl_local *l, const uint32_t *prefix,
 		 unsigned n, unsigned flags, const struct timespec *deadline,
 		 uint64_t *startp)
 {
+	struct rl_proc *me = l->me;
 	struct rl_hot *h = r->hot;
 	unsigned policy = flags & RING_POLICY_MASK;
 	uint64_t dl = UINT64_MAX;
@@ -154,6 +155,9 @@ static int claim(struct ring *r, struct rl_proc *me, const uint32_t *prefix,
 		t = load_relaxed(&h->tail);
 	}
 	store_release(&me->claim_state, RL_CLAIM_HELD);
+	l->claim_open = true;
+	l->claim_start = t;
+	l->claim_end = t + prefix[k - 1];
 	*startp = t;
 	return (int)k;
 }
@@ -206,13 +210,20 @@ static inline void publish_commit(struct ring *r, uint64_t pos)
 }
 
 /* The claim is over: readers no longer need to look at this entry. */
-static inline void close_claim(struct rl_proc *me)
+static inline void close_claim(struct rl_local *l)
 {
 	/* R8: after the commit words; pairs with A8 in rl_resolve_stuck(). */
-	store_release(&me->claim_state, RL_CLAIM_NONE);
+	store_release(&l->me->claim_state, RL_CLAIM_NONE);
+	l->claim_open = false;
 }
 
-static int producer_checks(struct ring *r, struct rl_proc **me)
+static inline void count(uint64_t *counter, uint64_t n)
+{
+	/* Only the entry's own thread writes it: no atomic increment. */
+	store_relaxed(counter, load_relaxed(counter) + n);
+}
+
+static int producer_checks(struct ring *r, struct rl_local **l)
 {
 	int err;
 
@@ -220,39 +231,34 @@ static int producer_checks(struct ring *r, struct rl_proc **me)
 		return -ECHILD;
 	if (unlikely(r->open_flags & RING_OPEN_RDONLY))
 		return -EROFS;
-	err = rl_producer_entry(r, me);
+	err = rl_producer_entry(r, l);
 	if (unlikely(err))
 		return err;
-	if (unlikely(load_relaxed(&(*me)->claim_state) & RL_CLAIM_MASK))
+	if (unlikely((*l)->claim_open))
 		return -EBUSY;
 	return 0;
-}
-
-static void count_dropped(struct rl_proc *me, unsigned n)
-{
-	store_relaxed(&me->dropped, load_relaxed(&me->dropped) + n);
 }
 
 int ring_reserve(struct ring *r, size_t len, uint32_t type, unsigned flags,
 		 const struct timespec *deadline, struct ring_claim *c)
 {
-	struct rl_proc *me;
+	struct rl_local *l;
 	uint32_t slots;
 	uint64_t pos;
 	int err;
 
 	if (unlikely(!c || (flags & ~RING_POLICY_MASK)))
 		return -EINVAL;
-	err = producer_checks(r, &me);
+	err = producer_checks(r, &l);
 	if (unlikely(err))
 		return err;
 	if (unlikely(len > r->geo.max_message))
 		return -EMSGSIZE;
 	slots = rl_msg_slots(r, len);
-	err = claim(r, me, &slots, 1, flags, deadline, &pos);
+	err = claim(r, l, &slots, 1, flags, deadline, &pos);
 	if (unlikely(err < 0)) {
 		if (err == -ENOBUFS)
-			count_dropped(me, 1);
+			count(&l->me->dropped, 1);
 		return err;
 	}
 	write_header(r, pos, (uint32_t)len, type, 0);
@@ -261,109 +267,99 @@ int ring_reserve(struct ring *r, size_t len, uint32_t type, unsigned flags,
 	c->type = type;
 	c->pos = pos;
 	c->slots = slots;
-	c->_priv = (uint32_t)(me - r->procs);
+	c->_priv = l->idx;
 	return 0;
 }
 
-/* The open claim of this thread that @c describes, or NULL. */
-static struct rl_proc *claim_owner(struct ring *r, const struct ring_claim *c)
+/* This thread's state if @c is its open claim, or NULL. */
+static struct rl_local *claim_owner(struct ring *r, const struct ring_claim *c)
 {
-	struct rl_proc *me;
+	struct rl_local *l;
 
-	if (!c || r->forked || rl_producer_entry(r, &me))
+	if (!c || r->forked || rl_producer_entry(r, &l))
 		return NULL;
-	if ((load_relaxed(&me->claim_state) & RL_CLAIM_MASK) != RL_CLAIM_HELD ||
-	    load_relaxed(&me->claim_start) != c->pos ||
-	    load_relaxed(&me->claim_end) != c->pos + c->slots)
+	if (!l->claim_open || l->claim_start != c->pos ||
+	    l->claim_end != c->pos + c->slots)
 		return NULL;
-	return me;
+	return l;
 }
 
 int ring_commit(struct ring *r, struct ring_claim *c)
 {
-	struct rl_proc *me;
+	struct rl_local *l;
 
 	if (unlikely(r->forked))
 		return -ECHILD;
-	me = claim_owner(r, c);
-	if (unlikely(!me))
+	l = claim_owner(r, c);
+	if (unlikely(!l))
 		return -EINVAL;
 	((struct rl_msg_hdr *)rl_slot(r, c->pos))->type = c->type;
 	publish_commit(r, c->pos);
-	close_claim(me);
-	store_relaxed(&me->committed, load_relaxed(&me->committed) + 1);
+	close_claim(l);
+	count(&l->me->committed, 1);
 	rl_wake(r, &r->hot->data);
 	return 0;
 }
 
-/* Turn the open claim of @me (if any) into a skip record. */
-void rl_abort_claim_of(struct ring *r, struct rl_proc *me)
+/*
+ * Turn this thread's open claim (from ring_reserve: one message, not
+ * committed) into a skip record, so that readers pass over it.
+ */
+void rl_abort_claim_of(struct ring *r, struct rl_local *l)
 {
-	uint32_t st = load_relaxed(&me->claim_state) & RL_CLAIM_MASK;
-	uint64_t s = load_relaxed(&me->claim_start);
-	uint64_t e = load_relaxed(&me->claim_end);
-
-	if (st != RL_CLAIM_HELD) {
-		store_relaxed(&me->claim_state, RL_CLAIM_NONE);
+	if (!l->claim_open) {
+		store_release(&l->me->claim_state, RL_CLAIM_NONE);
 		return;
 	}
-	/* Messages of the claim not yet committed become one skip record. */
-	while (pos_diff(e, s) > 0 &&
-	       load_relaxed(&r->commit[s & r->mask]) == s + 1) {
-		const struct rl_msg_hdr *h =
-			(const struct rl_msg_hdr *)rl_slot(r, s);
-		s += (h->flags & RL_HDR_SKIP) ? h->len : rl_msg_slots(r, h->len);
-	}
-	if (pos_diff(e, s) > 0) {
-		write_header(r, s, (uint32_t)(e - s), 0, RL_HDR_SKIP);
-		publish_commit(r, s);
-	}
-	close_claim(me);
-	store_relaxed(&me->aborted, load_relaxed(&me->aborted) + 1);
+	write_header(r, l->claim_start, (uint32_t)(l->claim_end - l->claim_start),
+		     0, RL_HDR_SKIP);
+	publish_commit(r, l->claim_start);
+	close_claim(l);
+	count(&l->me->aborted, 1);
 	rl_wake(r, &r->hot->data);
 }
 
 int ring_abort(struct ring *r, struct ring_claim *c)
 {
-	struct rl_proc *me;
+	struct rl_local *l;
 
 	if (unlikely(r->forked))
 		return -ECHILD;
-	me = claim_owner(r, c);
-	if (unlikely(!me))
+	l = claim_owner(r, c);
+	if (unlikely(!l))
 		return -EINVAL;
-	rl_abort_claim_of(r, me);
+	rl_abort_claim_of(r, l);
 	return 0;
 }
 
 int ring_send(struct ring *r, uint32_t type, const void *data, size_t len,
 	      unsigned flags, const struct timespec *deadline)
 {
-	struct rl_proc *me;
+	struct rl_local *l;
 	uint32_t slots;
 	uint64_t pos;
 	int err;
 
 	if (unlikely((flags & ~RING_POLICY_MASK) || (len && !data)))
 		return -EINVAL;
-	err = producer_checks(r, &me);
+	err = producer_checks(r, &l);
 	if (unlikely(err))
 		return err;
 	if (unlikely(len > r->geo.max_message))
 		return -EMSGSIZE;
 	slots = rl_msg_slots(r, len);
-	err = claim(r, me, &slots, 1, flags, deadline, &pos);
+	err = claim(r, l, &slots, 1, flags, deadline, &pos);
 	if (unlikely(err < 0)) {
 		if (err == -ENOBUFS)
-			count_dropped(me, 1);
+			count(&l->me->dropped, 1);
 		return err;
 	}
 	prefetch_ahead(r, pos + slots);
 	write_header(r, pos, (uint32_t)len, type, 0);
 	memcpy(rl_slot(r, pos) + r->geo.hdr_size, data, len);
 	publish_commit(r, pos);
-	close_claim(me);
-	store_relaxed(&me->committed, load_relaxed(&me->committed) + 1);
+	close_claim(l);
+	count(&l->me->committed, 1);
 	rl_wake(r, &r->hot->data);
 	return 0;
 }
@@ -374,14 +370,14 @@ int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
 		    unsigned flags, const struct timespec *deadline)
 {
 	uint32_t prefix[RL_BATCH_MAX];
-	struct rl_proc *me;
+	struct rl_local *l;
 	uint64_t pos, p;
 	uint64_t total = 0;
 	int k, err;
 
 	if (unlikely(!msgs || !n || (flags & ~RING_POLICY_MASK)))
 		return -EINVAL;
-	err = producer_checks(r, &me);
+	err = producer_checks(r, &l);
 	if (unlikely(err))
 		return err;
 	if (n > RL_BATCH_MAX)
@@ -398,10 +394,10 @@ int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
 		total += rl_msg_slots(r, msgs[i].len);
 		prefix[i] = (uint32_t)(total > UINT32_MAX ? UINT32_MAX : total);
 	}
-	k = claim(r, me, prefix, n, flags, deadline, &pos);
+	k = claim(r, l, prefix, n, flags, deadline, &pos);
 	if (unlikely(k < 0)) {
 		if (k == -ENOBUFS)
-			count_dropped(me, n);
+			count(&l->me->dropped, n);
 		return k;
 	}
 	prefetch_ahead(r, pos + prefix[k - 1]);
@@ -419,8 +415,8 @@ int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
 		publish_commit(r, p);
 		p += rl_msg_slots(r, msgs[i].len);
 	}
-	close_claim(me);
-	store_relaxed(&me->committed, load_relaxed(&me->committed) + (uint64_t)k);
+	close_claim(l);
+	count(&l->me->committed, (uint64_t)k);
 	rl_wake(r, &r->hot->data);
 	return k;
 }
