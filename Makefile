@@ -54,6 +54,7 @@ BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -fno-strict-aliasing \
 	       -Ilibring/include $(URCU_CFLAGS)
 LDLIBS_COMMON := -lpthread
 
+comma := ,
 ifneq ($(SANITIZE),)
 SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 BASE_CFLAGS += $(SAN_FLAGS)
@@ -64,7 +65,6 @@ else
 BUILD := build/default
 OUT   := .
 endif
-comma := ,
 # Where programs go: bin/ for a normal build, $(BUILD)/bin under sanitizers
 # (so the two builds never overwrite each other). Shell tests read RING_BIN.
 BIN := $(OUT)/bin

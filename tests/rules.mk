@@ -19,3 +19,11 @@ check: all $(TEST_BINS)
 
 check-long: all $(TEST_BINS)
 	RING_BIN=$(BIN) RING_TEST_LONG=1 prove -f $(TEST_BINS) $(TEST_SHELL)
+
+# ThreadSanitizer where it fits: the tests whose threads share one handle
+# (within one process; TSan cannot see other processes' accesses).
+TSAN_TESTS := t_threads_fork
+.PHONY: check-tsan
+check-tsan:
+	$(MAKE) SANITIZE=thread $(TSAN_TESTS:%=build/san-thread/tests/bin/%)
+	prove -f $(TSAN_TESTS:%=build/san-thread/tests/bin/%)

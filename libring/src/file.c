@@ -356,10 +356,9 @@ static int read_super(int fd, struct rl_super *sb, uint64_t *size)
 		}
 		/*
 		 * A0: a non-zero magic read here was stored last (R0 in
-		 * ring_create()); pread copies after the kernel's own barriers,
-		 * and the fence keeps our later reads after it.
+		 * ring_create()); pread copies it through the kernel, and the
+		 * mmap() that follows validation orders our later reads.
 		 */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (sb->magic != 0)
 			return 0;
 		if (waited >= RL_OPEN_WAIT_MS)

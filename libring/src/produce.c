@@ -29,10 +29,11 @@ static inline void publish_intent(struct rl_proc *me, uint64_t start,
 	uint64_t seq = load_relaxed(&me->claim_seq);
 
 	store_relaxed(&me->claim_seq, seq + 1); /* odd: being written */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	store_relaxed(&me->claim_start, start);
-	store_relaxed(&me->claim_end, end);
-	store_relaxed(&me->claim_state, RL_CLAIM_INTENT);
+	/* Release stores (plain moves on x86): none of them can become
+	 * visible before the odd sequence number. */
+	store_release(&me->claim_start, start);
+	store_release(&me->claim_end, end);
+	store_release(&me->claim_state, RL_CLAIM_INTENT);
 	/* R6: the range is complete; pairs with A6 in read_claim(). */
 	store_release(&me->claim_seq, seq + 2);
 }

@@ -40,11 +40,12 @@ static bool read_claim(const struct rl_proc *e, struct claim_view *v)
 
 	if (s1 & 1)
 		return false;
-	v->start = load_relaxed(&e->claim_start);
-	v->end = load_relaxed(&e->claim_end);
+	/* Acquire loads: the second look at the sequence cannot move
+	 * before them. */
+	v->start = load_acquire(&e->claim_start);
+	v->end = load_acquire(&e->claim_end);
 	/* A8: pairs with R8 in close_claim(). */
 	v->state = load_acquire(&e->claim_state);
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	return load_relaxed(&e->claim_seq) == s1;
 }
 
