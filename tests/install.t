@@ -1,0 +1,51 @@
+#!/bin/bash
+# install.t - `make install` lays out a usable library: header, static and
+# shared library with its SONAME, only ring_* symbols exported, pkg-config
+# file, programs and manual pages; a program builds against it and runs.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+n=0; failed=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+
+echo "1..9"
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s install DESTDIR="$dest" PREFIX=/usr >"$dest/log" 2>&1
+ok $? "make install DESTDIR=... PREFIX=/usr"
+ok "$([ -f "$dest/usr/include/ring.h" ]; echo $?)" "header installed"
+ok "$([ -f "$dest/usr/lib/libring.a" ] && [ -L "$dest/usr/lib/libring.so" ]; echo $?)" "static and shared libraries"
+soname=$(readelf -d "$dest/usr/lib/libring.so.0" 2>/dev/null | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
+ok "$([ "$soname" = libring.so.0 ]; echo $?)" "SONAME is libring.so.0 ($soname)"
+others=$(nm -D --defined-only "$dest/usr/lib/libring.so.0" | awk '$2 ~ /^[TDBR]$/ {print $3}' | grep -v '^ring_' | tr '\n' ' ')
+ok "$([ -z "$others" ]; echo $?)" "only ring_* symbols exported${others:+ (also: $others)}"
+ok "$([ -x "$dest/usr/bin/ringctl" ] && [ -f "$dest/usr/share/man/man3/ring_open.3" ] && [ -f "$dest/usr/share/man/man7/libring.7" ]; echo $?)" "programs and manual pages"
+flags=$(PKG_CONFIG_SYSROOT_DIR="$dest" PKG_CONFIG_PATH="$dest/usr/lib/pkgconfig" pkg-config --cflags --libs libring 2>/dev/null)
+ok $? "pkg-config knows libring ($flags)"
+cat >"$dest/hello.c" <<'C'
+#include <ring.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(void)
+{
+	char path[64];
+	struct ring *r;
+	struct ring_reader *rd;
+	struct ring_msg m;
+
+	snprintf(path, sizeof(path), "/dev/shm/libring-t-install-%d", (int)getpid());
+	if (ring_create(path, NULL, 0, &r))
+		return 1;
+	if (ring_reader_open(r, "g", RING_GROUP_CREATE, &rd) ||
+	    ring_send(r, 1, "hi", 2, 0, NULL) ||
+	    ring_peek(rd, &m, RING_NONBLOCK, NULL) || m.len != 2)
+		return 2;
+	ring_release(rd);
+	ring_close(r);
+	return ring_unlink(path) ? 3 : 0;
+}
+C
+cc -I"$dest/usr/include" -o "$dest/hello" "$dest/hello.c" -L"$dest/usr/lib" -lring 2>"$dest/cc.log"
+ok $? "a program compiles and links against the installed library"
+LD_LIBRARY_PATH="$dest/usr/lib" "$dest/hello"
+ok $? "and runs with the shared library"
+exit $((failed > 254 ? 254 : failed))
