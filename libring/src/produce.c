@@ -357,7 +357,8 @@ int ring_send(struct ring *r, uint32_t type, const void *data, size_t len,
 	}
 	prefetch_ahead(r, pos + slots);
 	write_header(r, pos, (uint32_t)len, type, 0);
-	memcpy(rl_slot(r, pos) + r->geo.hdr_size, data, len);
+	if (len) /* data may be NULL for an empty message */
+		memcpy(rl_slot(r, pos) + r->geo.hdr_size, data, len);
 	publish_commit(r, pos);
 	close_claim(l);
 	count(&l->me->committed, 1);
@@ -405,8 +406,9 @@ int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
 	p = pos;
 	for (int i = 0; i < k; i++) {
 		write_header(r, p, msgs[i].len, msgs[i].type, 0);
-		memcpy(rl_slot(r, p) + r->geo.hdr_size, msgs[i].data,
-		       msgs[i].len);
+		if (msgs[i].len)
+			memcpy(rl_slot(r, p) + r->geo.hdr_size, msgs[i].data,
+			       msgs[i].len);
 		p += rl_msg_slots(r, msgs[i].len);
 	}
 	/* Commit words in position order, so that a producer dying here
