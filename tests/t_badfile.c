@@ -192,7 +192,7 @@ static void test_files(void)
 	tu_ring_path(path, "dir");
 	ok(mkdir(path, 0700) == 0, "a directory");
 	expect_open(path, 0, -EISDIR, "a directory");
-	expect_open(path, RING_OPEN_RDONLY, -ENOEXEC, "a directory, read-only");
+	expect_open(path, RING_OPEN_RDONLY, -EISDIR, "a directory, read-only");
 	rmdir(path);
 
 	tu_ring_path(link, "link");

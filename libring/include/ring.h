@@ -194,7 +194,7 @@ int ring_create(const char *path, const struct ring_config *cfg, unsigned flags,
  * and offset, and that the file's size is the one they imply. A file whose
  * magic is not yet published (still being created) is waited for briefly.
  * Any number of processes may have the same ring open.
- * Returns 0 and *@out, or: -ENOENT, -EACCES, -ELOOP (symlink),
+ * Returns 0 and *@out, or: -ENOENT, -EACCES, -ELOOP (symlink), -EISDIR,
  * -EINPROGRESS (still being created), -ENOEXEC (not a ring file),
  * -EPROTONOSUPPORT (format version), -EUCLEAN (corrupt superblock),
  * -EDOM (impossible geometry), -ENODATA (file size does not match), -errno.

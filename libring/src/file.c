@@ -340,6 +340,8 @@ static int read_super(int fd, struct rl_super *sb, uint64_t *size)
 	for (int waited = 0;; waited++) {
 		if (fstat(fd, &st) < 0)
 			return -errno;
+		if (S_ISDIR(st.st_mode))
+			return -EISDIR;
 		if (!S_ISREG(st.st_mode))
 			return -ENOEXEC;
 		*size = (uint64_t)st.st_size;
