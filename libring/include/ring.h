@@ -77,6 +77,9 @@ enum ring_full_policy {
 #define RING_POLICY_MASK 0x3u
 /* Per-call flag of the read calls: return -EAGAIN instead of waiting. */
 #define RING_NONBLOCK 0x4u
+/* Per-call flag of every waiting call: return -EINTR when a signal
+ * interrupts the sleep (by default the wait goes on). */
+#define RING_INTR 0x8u
 
 /* ring_group_create() / ring_reader_open() flags. */
 #define RING_FROM_OLDEST 0x0u /* a new group starts at the oldest retained message */
@@ -149,7 +152,26 @@ struct ring_stats {
 	uint32_t full_policy;
 	uint32_t flags;		/* RING_CFG_* the ring was created with */
 	uint64_t created_ns;	/* CLOCK_REALTIME of creation */
+	uint32_t version;	/* on-file format version */
+	uint32_t hdr_size;	/* bytes of header before each payload */
+	uint64_t file_size;	/* bytes of the ring file */
 };
+
+/* One attached process-table entry (ring_proc_list). */
+struct ring_proc_info {
+	pid_t pid;
+	pid_t tid;		/* the producing thread (readers: opener) */
+	uint32_t role;		/* RING_ROLE_* */
+	int alive;		/* 1 if its process still holds it */
+	int claim_open;		/* 1 while it holds an uncommitted claim */
+	uint64_t committed;	/* messages it committed */
+	uint64_t aborted;
+	uint64_t dropped;
+	uint64_t attach_ns;	/* CLOCK_REALTIME when it attached */
+	char group[RING_GROUP_NAME_MAX + 1]; /* readers: the group read */
+};
+#define RING_ROLE_PRODUCER 0x1u
+#define RING_ROLE_READER 0x2u
 
 /* Per-group counters (ring_group_stats). */
 struct ring_group_stats {
@@ -245,7 +267,7 @@ void ring_set_recovery_ms(struct ring *r, uint32_t ms);
 
 /*
  * ring_reserve - claim room for a message of @len payload bytes.
- * @flags: a RING_FULL_* policy (0 = the ring's default).
+ * @flags: a RING_FULL_* policy (0 = the ring's default), | RING_INTR.
  * @deadline: for RING_FULL_WAIT; NULL waits without limit.
  *
  * On success @c->data points at @len writable bytes in the shared file,
@@ -255,6 +277,7 @@ void ring_set_recovery_ms(struct ring *r, uint32_t ms);
  * Nothing is visible to readers before the commit.
  * Returns 0, or -EMSGSIZE (@len > max), -EAGAIN (full, RING_FULL_FAIL),
  * -ENOBUFS (full, RING_FULL_DROP: counted as dropped), -ETIMEDOUT,
+ * -EINTR (a signal, with RING_INTR),
  * -EBUSY, -EROFS (read-only handle), -ENOSPC (process table full), -ECHILD.
  */
 int ring_reserve(struct ring *r, size_t len, uint32_t type, unsigned flags,
@@ -302,8 +325,9 @@ int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
 /*
  * ring_group_create - add a named consumer group (name: 1..47 bytes, no
  * NUL). From now on producers keep every message until the group released
- * it. RING_FROM_OLDEST starts at the oldest message still in the ring,
- * RING_FROM_NEWEST after the newest.
+ * it. RING_FROM_OLDEST starts at the oldest message producers still keep:
+ * the slowest other group's cursor, or with no other group the oldest
+ * message not yet overwritten. RING_FROM_NEWEST starts after the newest.
  * Returns 0, or -EEXIST, -ENOSPC (table full), -EINVAL (name), -EROFS.
  */
 int ring_group_create(struct ring *r, const char *name, unsigned flags);
@@ -348,12 +372,13 @@ int ring_reader_close(struct ring_reader *rd);
 
 /*
  * ring_peek - the next message of the group, in place.
- * @flags: RING_NONBLOCK to return -EAGAIN at once when there is none.
+ * @flags: RING_NONBLOCK to return -EAGAIN at once when there is none;
+ *         RING_INTR to return -EINTR when a signal interrupts the sleep.
  * @deadline: absolute CLOCK_MONOTONIC limit of the wait, NULL for none.
  *
  * The same message is returned until ring_release(). Skip records of aborted
  * or recovered claims are passed over. Every length is checked before use.
- * Returns 0 and *@msg, or -EAGAIN, -ETIMEDOUT, -EINTR never (retried inside),
+ * Returns 0 and *@msg, or -EAGAIN, -ETIMEDOUT, -EINTR (only with RING_INTR),
  * -EBADMSG (the message at the cursor is corrupt: ring_reader_skip() moves
  * past it), -ECHILD.
  */
@@ -378,6 +403,24 @@ int ring_poll(struct ring_reader *rd, ring_handler_fn fn, void *arg,
 	      unsigned max, unsigned flags, const struct timespec *deadline);
 
 /*
+ * ring_peek_batch - up to @max next messages of the group, in place, without
+ * releasing any (zero-copy batch). Waits as ring_peek() for the first one
+ * only. The messages stay valid and are returned again until released with
+ * ring_release_n(); a process that dies before that leaves them to the next
+ * reader. Returns the number of messages (>= 1) or a negative errno as
+ * ring_peek().
+ */
+int ring_peek_batch(struct ring_reader *rd, struct ring_msg *msgs, unsigned max,
+		    unsigned flags, const struct timespec *deadline);
+
+/*
+ * ring_release_n - release the first @n messages of those the last
+ * ring_peek() or ring_peek_batch() returned, publishing the cursor once.
+ * Returns 0, or -EINVAL if fewer than @n messages are peeked.
+ */
+int ring_release_n(struct ring_reader *rd, unsigned n);
+
+/*
  * ring_reader_skip - move past the message at the cursor that ring_peek()
  * reported as corrupt (-EBADMSG), to the next committed message.
  * Returns the number of slots skipped, or -errno.
@@ -396,6 +439,13 @@ uint64_t ring_reader_position(const struct ring_reader *rd);
  * stopping anybody, so they are a consistent-enough snapshot, not atomic.
  */
 int ring_stats(struct ring *r, struct ring_stats *st);
+
+/*
+ * ring_proc_list - the entries of the process table in use (attached
+ * producers and readers, and dead ones not yet reclaimed), up to @max of
+ * them into @out. Returns how many entries are in use (may exceed @max).
+ */
+int ring_proc_list(struct ring *r, struct ring_proc_info *out, unsigned max);
 
 /*
  * ring_group_stats - counters of group @name. Returns 0, -ENOENT.

@@ -161,8 +161,9 @@ static int reader_wait(struct ring_reader *rd, unsigned flags, uint64_t dl,
 	wake_at = dl;
 	if (rd->stuck_since && rd->stuck_since + recovery < wake_at)
 		wake_at = rd->stuck_since + recovery;
-	rl_ec_wait(r, &r->hot->data, &r->procs[rd->pidx], RL_SLEEP_DATA,
-		   data_ready, &w, wake_at);
+	if (rl_ec_wait(r, &r->hot->data, &r->procs[rd->pidx], RL_SLEEP_DATA,
+		       data_ready, &w, wake_at, flags & RING_INTR) == -EINTR)
+		return -EINTR;
 	return 0;
 }
 
@@ -215,28 +216,81 @@ int ring_peek(struct ring_reader *rd, struct ring_msg *msg, unsigned flags,
 
 	if (err)
 		return err;
-	if (!msg || (flags & ~RING_NONBLOCK))
+	if (!msg || (flags & ~(RING_NONBLOCK | RING_INTR)))
 		return -EINVAL;
 	err = next_message(rd, msg, flags, deadline);
 	if (err)
 		return err;
-	rd->peeked_slots = msg->slots;
+	rd->peeked = 1;
+	return 0;
+}
+
+int ring_peek_batch(struct ring_reader *rd, struct ring_msg *msgs, unsigned max,
+		    unsigned flags, const struct timespec *deadline)
+{
+	unsigned n = 1;
+	uint64_t p;
+	int rc = reader_checks(rd);
+
+	if (rc)
+		return rc;
+	if (!msgs || !max || (flags & ~(RING_NONBLOCK | RING_INTR)))
+		return -EINVAL;
+	rc = next_message(rd, &msgs[0], flags, deadline);
+	if (rc)
+		return rc;
+	p = msgs[0].pos + msgs[0].slots;
+	while (n < max) {
+		rc = message_at(rd->r, p, &msgs[n]);
+		while (rc == AT_SKIP) {
+			p += msgs[n].slots;
+			rc = message_at(rd->r, p, &msgs[n]);
+		}
+		if (rc != AT_MESSAGE)
+			break;
+		p += msgs[n].slots;
+		n++;
+	}
+	rd->peeked = n;
+	return (int)n;
+}
+
+int ring_release_n(struct ring_reader *rd, unsigned n)
+{
+	struct ring_msg m;
+	uint64_t p;
+	int err = reader_checks(rd);
+
+	if (err)
+		return err;
+	if (!n || n > rd->peeked)
+		return -EINVAL;
+	/* Walk the n messages again: they cannot change under us, since
+	 * producers keep out of unreleased room; a damaged file stops the
+	 * walk where ring_peek_batch() stopped too. */
+	p = rd->pos;
+	for (unsigned i = 0; i < n;) {
+		int rc = message_at(rd->r, p, &m);
+
+		if (rc == AT_SKIP) {
+			p += m.slots;
+			continue;
+		}
+		if (rc != AT_MESSAGE)
+			return -EBADMSG;
+		p += m.slots;
+		i++;
+	}
+	rd->pos = p;
+	rd->peeked -= n;
+	rd->released += n;
+	publish_cursor(rd);
 	return 0;
 }
 
 int ring_release(struct ring_reader *rd)
 {
-	int err = reader_checks(rd);
-
-	if (err)
-		return err;
-	if (!rd->peeked_slots)
-		return -EINVAL;
-	rd->pos += rd->peeked_slots;
-	rd->peeked_slots = 0;
-	rd->released++;
-	publish_cursor(rd);
-	return 0;
+	return ring_release_n(rd, 1);
 }
 
 int ring_poll(struct ring_reader *rd, ring_handler_fn fn, void *arg,
@@ -248,12 +302,12 @@ int ring_poll(struct ring_reader *rd, ring_handler_fn fn, void *arg,
 
 	if (rc)
 		return rc;
-	if (!fn || !max || (flags & ~RING_NONBLOCK))
+	if (!fn || !max || (flags & ~(RING_NONBLOCK | RING_INTR)))
 		return -EINVAL;
 	rc = next_message(rd, &m, flags, deadline);
 	if (rc)
 		return rc;
-	rd->peeked_slots = 0;
+	rd->peeked = 0;
 	for (;;) {
 		int stop = fn(&m, arg);
 
@@ -293,7 +347,7 @@ int ring_reader_skip(struct ring_reader *rd)
 	to = rl_next_known_start(r, from, tail);
 	err = (int)(to - rd->pos > INT32_MAX ? INT32_MAX : to - rd->pos);
 	rd->pos = to;
-	rd->peeked_slots = 0;
+	rd->peeked = 0;
 	publish_cursor(rd);
 	return err;
 }

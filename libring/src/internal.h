@@ -75,7 +75,7 @@ struct ring_reader {
 	uint64_t pos;	       /* next position to read (local copy of cursor) */
 	uint64_t published;    /* last cursor value stored to the file */
 	uint64_t released;     /* messages released, mirrors the group counter */
-	uint32_t peeked_slots; /* slots of the message ring_peek returned; 0 none */
+	unsigned peeked;       /* messages peeked and not yet released */
 	uint64_t run;	       /* messages found without waiting, in a row */
 	uint64_t stuck_pos;    /* position waited on since stuck_since */
 	uint64_t stuck_since;  /* monotonic ns */
@@ -113,7 +113,7 @@ uint64_t rl_deadline_ns(const struct timespec *deadline);
 void rl_wake(struct ring *r, struct rl_eventcount *ec);
 int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
 	       uint32_t sleep_kind, bool (*ready)(void *), void *arg,
-	       uint64_t wake_at_ns);
+	       uint64_t wake_at_ns, bool intr);
 
 /* ---- recover.c ---- */
 bool rl_resolve_stuck(struct ring *r, uint64_t c, uint64_t *skip_to);

@@ -136,7 +136,7 @@ enum { RL_CLAIM_NONE = 0, RL_CLAIM_INTENT = 1, RL_CLAIM_HELD = 2 };
 #define RL_CLAIM_RECOVERED 0x4u /* a reader counted this dead claim */
 /* Which eventcount an entry's owner has announced itself in. */
 enum { RL_SLEEP_NONE = 0, RL_SLEEP_DATA = 1, RL_SLEEP_SPACE = 2 };
-/* Roles. */
+/* Roles (the same values as RING_ROLE_* in ring.h). */
 #define RL_ROLE_PRODUCER 0x1u
 #define RL_ROLE_READER 0x2u
 

@@ -68,7 +68,8 @@ static unsigned batch_fit(const uint32_t *prefix, unsigned n, uint64_t room)
  * Returns 0 to retry the claim, or -EAGAIN, -ENOBUFS (dropped), -ETIMEDOUT.
  */
 static int wait_for_room(struct ring *r, struct rl_proc *me, uint32_t need,
-			 unsigned policy, uint64_t deadline, uint32_t *spun)
+			 unsigned policy, uint64_t deadline, uint32_t *spun,
+			 bool intr)
 {
 	struct space_wait w;
 	uint64_t tail, m;
@@ -92,7 +93,7 @@ static int wait_for_room(struct ring *r, struct rl_proc *me, uint32_t need,
 	w.r = r;
 	w.need = need;
 	return rl_ec_wait(r, &r->hot->space, me, RL_SLEEP_SPACE, room_ready, &w,
-			  deadline);
+			  deadline, intr);
 }
 
 /*
@@ -136,7 +137,7 @@ static int claim(struct ring *r, struct rl_local *l, const uint32_t *prefix,
 				 * withdrawn before waiting or failing. */
 				store_release(&me->claim_state, RL_CLAIM_NONE);
 				err = wait_for_room(r, me, prefix[0], policy, dl,
-						    &spun);
+						    &spun, flags & RING_INTR);
 				if (err)
 					return err;
 				t = load_relaxed(&h->tail);
@@ -248,7 +249,7 @@ int ring_reserve(struct ring *r, size_t len, uint32_t type, unsigned flags,
 	uint64_t pos;
 	int err;
 
-	if (unlikely(!c || (flags & ~RING_POLICY_MASK)))
+	if (unlikely(!c || (flags & ~(RING_POLICY_MASK | RING_INTR))))
 		return -EINVAL;
 	err = producer_checks(r, &l);
 	if (unlikely(err))
@@ -341,7 +342,7 @@ int ring_send(struct ring *r, uint32_t type, const void *data, size_t len,
 	uint64_t pos;
 	int err;
 
-	if (unlikely((flags & ~RING_POLICY_MASK) || (len && !data)))
+	if (unlikely((flags & ~(RING_POLICY_MASK | RING_INTR)) || (len && !data)))
 		return -EINVAL;
 	err = producer_checks(r, &l);
 	if (unlikely(err))
@@ -377,7 +378,7 @@ int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
 	uint64_t total = 0;
 	int k, err;
 
-	if (unlikely(!msgs || !n || (flags & ~RING_POLICY_MASK)))
+	if (unlikely(!msgs || !n || (flags & ~(RING_POLICY_MASK | RING_INTR))))
 		return -EINVAL;
 	err = producer_checks(r, &l);
 	if (unlikely(err))

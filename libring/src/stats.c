@@ -28,6 +28,9 @@ int ring_stats(struct ring *r, struct ring_stats *st)
 	st->full_policy = r->geo.full_policy;
 	st->flags = r->geo.flags;
 	st->created_ns = r->geo.created_ns;
+	st->version = r->geo.version;
+	st->hdr_size = r->geo.hdr_size;
+	st->file_size = r->geo.file_size;
 	st->tail = load_acquire(&h->tail);
 	st->recovered = load_relaxed(&h->recovered);
 	st->committed = load_relaxed(&h->retired_committed);
@@ -128,4 +131,43 @@ int ring_group_stats(struct ring *r, const char *name,
 		st->reader_alive =
 			rl_byte_locked_by_other(r, rl_group_lock_off(r, (uint32_t)gi));
 	return 0;
+}
+
+int ring_proc_list(struct ring *r, struct ring_proc_info *out, unsigned max)
+{
+	unsigned n = 0;
+
+	if (r->forked)
+		return -ECHILD;
+	if (max && !out)
+		return -EINVAL;
+	for (uint32_t i = 0; i < r->geo.procs; i++) {
+		const struct rl_proc *e = &r->procs[i];
+		struct ring_proc_info *pi;
+		uint32_t g;
+
+		/* A4: pairs with R4 in rl_entry_alloc(). */
+		if (load_acquire(&e->state) != RL_PROC_USED)
+			continue;
+		if (n >= max) {
+			n++;
+			continue;
+		}
+		pi = &out[n++];
+		memset(pi, 0, sizeof(*pi));
+		pi->pid = (pid_t)load_relaxed(&e->pid);
+		pi->tid = (pid_t)load_relaxed(&e->tid);
+		pi->role = load_relaxed(&e->role);
+		pi->alive = r->fd >= 0 && rl_entry_alive(r, i);
+		pi->claim_open = (load_relaxed(&e->claim_state) &
+				  RL_CLAIM_MASK) != RL_CLAIM_NONE;
+		pi->committed = load_relaxed(&e->committed);
+		pi->aborted = load_relaxed(&e->aborted);
+		pi->dropped = load_relaxed(&e->dropped);
+		pi->attach_ns = load_relaxed(&e->attach_ns);
+		g = load_relaxed(&e->group);
+		if ((pi->role & RL_ROLE_READER) && g < r->geo.groups)
+			memcpy(pi->group, r->groups[g].name, RING_GROUP_NAME_MAX);
+	}
+	return (int)n;
 }

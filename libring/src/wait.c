@@ -67,11 +67,12 @@ void rl_wake(struct ring *r, struct rl_eventcount *ec)
  * never) or spuriously, unless @ready(@arg) is already true after the
  * announcement. @me, if not NULL, records the announcement in the caller's
  * process entry so that it can be taken back if the caller dies asleep.
- * Returns 0 (re-check the condition) or -ETIMEDOUT when @wake_at_ns passed.
+ * Returns 0 (re-check the condition), -ETIMEDOUT when @wake_at_ns passed,
+ * or -EINTR when a signal interrupted the sleep and @intr is set.
  */
 int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
 	       uint32_t sleep_kind, bool (*ready)(void *), void *arg,
-	       uint64_t wake_at_ns)
+	       uint64_t wake_at_ns, bool intr)
 {
 	uint32_t seq0 = load_acquire(&ec->seq);
 	struct timespec ts, *tsp = NULL;
@@ -95,9 +96,12 @@ int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
 		 * word is shared between processes: no FUTEX_PRIVATE_FLAG. */
 		if (futex((int32_t *)&ec->seq, FUTEX_WAIT_BITSET,
 				(int32_t)seq0, tsp, NULL,
-				FUTEX_BITSET_MATCH_ANY) < 0 &&
-		    errno == ETIMEDOUT)
-			ret = -ETIMEDOUT;
+				FUTEX_BITSET_MATCH_ANY) < 0) {
+			if (errno == ETIMEDOUT)
+				ret = -ETIMEDOUT;
+			else if (errno == EINTR && intr)
+				ret = -EINTR;
+		}
 	}
 out:
 	if (me)
