@@ -1,0 +1,200 @@
+#!/bin/bash
+# prog_ringctl.t - ringctl: create with every option, info, stat as text and
+# JSON (parsed here), --watch until SIGINT, check, group add/rm/reset/list,
+# rm. Runs from the repository root.
+
+BIN=bin
+PLAN=32
+echo "1..$PLAN"
+n=0
+failed=0
+
+# ok STATUS DESCRIPTION [DIAG]: one TAP result (STATUS 0 passes).
+ok() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
+	fi
+}
+
+# is GOT WANT DESCRIPTION: pass when the two strings are equal.
+is() {
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3" "got:  $1"$'\n'"want: $2"
+	fi
+}
+
+t() { timeout 20 "$@"; }
+
+# wait_exit PID: wait for PID (a child) to end, at most 10 s; its status.
+# Background children run without `t` so that signals reach them.
+wait_exit() {
+	local i
+	for i in $(seq 1 200); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1"
+}
+
+TMP=$(mktemp -d /dev/shm/prog_ringctl.$$.XXXXXX) || exit 1
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	rm -f /dev/shm/prog-$$-*
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# snap: `ringctl stat RING --json`, parsed and flattened into KEY=VALUE
+# lines (GROUP.KEY=VALUE for the groups) in $TMP/flat.
+snap() {
+	t "$BIN/ringctl" stat "$R" --json > "$TMP/stat" || return 1
+	python3 - "$TMP/stat" > "$TMP/flat" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+for k, v in s.items():
+    if k != "groups":
+        print("%s=%s" % (k, v))
+print("group_names=%s" % " ".join(sorted(g["name"] for g in s["groups"])))
+for g in s["groups"]:
+    for k, v in g.items():
+        print("%s.%s=%s" % (g["name"], k, v))
+EOF
+}
+
+# val KEY: a value of the last snap.
+val() { sed -n "s/^$1=//p" "$TMP/flat"; }
+
+R=prog-$$-ctl
+# --- create and info --------------------------------------------------------
+t "$BIN/ringctl" create "$R" --capacity 128K --slot-size 32 --max-message 1K \
+	--groups 4 --processes 32 --mode 640 --when-full drop --timestamps \
+	--group logs --group audit
+ok $? "create with every option"
+is "$(stat -c %a "/dev/shm/$R")" 640 "--mode sets the file mode"
+t "$BIN/ringctl" create "$R" 2> "$TMP/err"
+is "$?:$(wc -l < "$TMP/err")" "1:1" "creating an existing ring fails with one line"
+t "$BIN/ringctl" info "$R" > "$TMP/info"
+ok $? "info"
+grep -q '^capacity     128 KiB (4096 slots of 32 bytes)$' "$TMP/info"
+ok $? "info shows capacity and slot size" "$(cat "$TMP/info")"
+grep -q '^when full    drop$' "$TMP/info" && grep -q '^timestamps   yes$' "$TMP/info"
+ok $? "info shows the policy and the timestamps flag"
+t "$BIN/ringctl" info "/dev/shm/$R" > "$TMP/info2"
+cmp -s "$TMP/info" "$TMP/info2"
+ok $? "a name without a slash means the ring in /dev/shm"
+
+# --- stat --json --------------------------------------------------------------
+seq 1 10 | t "$BIN/ring-send" "$R" -q
+t "$BIN/ring-recv" "$R" --group logs --count 4 > /dev/null
+snap
+ok $? "stat --json parses"
+is "$(val capacity) $(val slot_size) $(val slot_count)" \
+	"131072 32 4096" "capacity, slot size and slot count"
+is "$(val committed) $(val aborted) $(val dropped) $(val when_full) $(val timestamps)" \
+	"10 0 0 drop True" "counters, policy and flags"
+is "$(val group_names)" "audit logs" "both groups are listed"
+is "$(val logs.released) $(val logs.lag_messages)" \
+	"4 6" "group logs: 4 released, lag 6 messages"
+is "$(val audit.released) $(val audit.lag_messages) $(val audit.reader_alive)" \
+	"0 10 False" "group audit: nothing released, lag 10, no reader"
+is "$(val used_bytes)" "$(( ($(val tail) - $(val min_cursor)) * $(val slot_size) ))" \
+	"used bytes follow the slowest group"
+ok $(( !($(val logs.lag_bytes) > 0 && $(val audit.lag_bytes) > $(val logs.lag_bytes)) )) \
+	"lag in bytes"
+t "$BIN/ringctl" stat "$R" > "$TMP/text"
+grep -Eq '^logs +[0-9]+ +4 +6 ' "$TMP/text"
+ok $? "stat as text shows the groups" "$(cat "$TMP/text")"
+
+# A live reader shows as alive, with its pid.
+"$BIN/ring-recv" "$R" --group logs --follow --count 7 --timeout 20000 \
+	> "$TMP/follow" &
+reader=$!
+PIDS+=($reader)
+alive=no
+for i in $(seq 1 200); do
+	t "$BIN/ringctl" stat "$R" > "$TMP/text"
+	grep -Eq "^logs .* alive \(pid $reader\)" "$TMP/text" && { alive=yes; break; }
+	sleep 0.05
+done
+snap
+is "$alive:$(val logs.reader_alive):$(val logs.reader_pid)" "yes:True:$reader" \
+	"a live reader shows as alive with its pid"
+ok $(( !($(val readers) >= 1) )) "and is counted as a reader"
+t "$BIN/ring-send" "$R" -q -m last
+wait_exit $reader
+is "$?:$(wc -l < "$TMP/follow")" "0:7" "the reader got its messages"
+
+# --- stat --watch --------------------------------------------------------------
+"$BIN/ringctl" stat "$R" --json --watch 0.05 > "$TMP/watch" &
+watcher=$!
+PIDS+=($watcher)
+for i in $(seq 1 200); do
+	[ "$(wc -l < "$TMP/watch")" -ge 3 ] && break
+	sleep 0.05
+done
+kill -INT $watcher
+wait_exit $watcher
+is $? 0 "--watch runs until SIGINT and exits 0"
+python3 - "$TMP/watch" <<'EOF' > "$TMP/check" 2>&1
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert len(lines) >= 3, len(lines)
+assert "committed_per_sec" not in lines[0]
+assert all("committed_per_sec" in l and l["interval"] > 0 for l in lines[1:])
+assert all("released_per_sec" in g for l in lines[1:] for g in l["groups"])
+print("fine")
+EOF
+is "$(cat "$TMP/check")" fine "--watch --json prints one object per interval, with rates"
+"$BIN/ringctl" stat "$R" --watch 0.05 > "$TMP/watch" &
+watcher=$!
+PIDS+=($watcher)
+for i in $(seq 1 200); do
+	[ "$(grep -c '^ring ' "$TMP/watch")" -ge 2 ] && break
+	sleep 0.05
+done
+kill -INT $watcher
+wait_exit $watcher
+is "$?:$(grep -c '/s committed' "$TMP/watch")" \
+	"0:$(( $(grep -c '^ring ' "$TMP/watch") - 1 ))" \
+	"--watch as text shows rates from the second reading on"
+
+# --- groups -----------------------------------------------------------------
+t "$BIN/ringctl" group "$R" add fresh --from newest
+ok $? "group add --from newest"
+snap
+is "$(val fresh.lag_messages)" 0 "a group from newest has no lag"
+t "$BIN/ringctl" group "$R" reset fresh --from oldest
+snap
+ok $(( !($(val fresh.lag_messages) > 0) )) "group reset --from oldest moves it back"
+t "$BIN/ringctl" group "$R" rm audit
+is "$(t "$BIN/ringctl" group "$R" list | sort | tr '\n' ' ')" "fresh logs " \
+	"group rm and group list"
+t "$BIN/ringctl" group "$R" rm audit 2> "$TMP/err"
+is "$?:$(wc -l < "$TMP/err")" "1:1" "removing a missing group fails with one line"
+
+# --- check, rm ---------------------------------------------------------------
+t "$BIN/ringctl" check "$R" > "$TMP/out"
+is "$?:$(cat "$TMP/out")" "0:/dev/shm/$R: consistent" "check of a sound ring"
+t "$BIN/ringctl" check "$R" --repair > "$TMP/out"
+is "$?:$(tail -n 1 "$TMP/out")" "0:/dev/shm/$R: consistent" \
+	"check --repair of a sound ring"
+echo "not a ring at all, not a ring at all, not a ring at all" > "$TMP/junk"
+t "$BIN/ringctl" check "$TMP/junk" 2> "$TMP/err"
+is "$?:$(wc -l < "$TMP/err")" "1:1" "a file that is no ring: status 1, one line"
+t "$BIN/ringctl" rm "$TMP/junk" 2> /dev/null
+is "$?:$(test -e "$TMP/junk" && echo kept)" "1:kept" "rm refuses a file that is no ring"
+t "$BIN/ringctl" rm "$R"
+is "$?:$(test -e "/dev/shm/$R" || echo gone)" "0:gone" "rm removes the ring"
+
+[ "$n" = "$PLAN" ] || echo "# ran $n tests, planned $PLAN"
+[ "$failed" = 0 ]

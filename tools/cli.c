@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cli.c - helpers shared by the command-line programs: option parsing from
+ * a table, numbers and sizes, ring paths, messages, JSON and base64 output.
+ */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *cli_prog = "ring";
+
+/* Remember the program's name for messages. */
+void cli_init(const char *prog)
+{
+	cli_prog = prog;
+}
+
+/* Print "PROG: MESSAGE" and a newline on standard error. */
+static void cli_vmessage(const char *suffix, const char *fmt, va_list ap)
+{
+	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	fprintf(stderr, "%s: %s%s\n", cli_prog, line, suffix);
+}
+
+/* Print an error line on standard error. */
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_vmessage("", fmt, ap);
+	va_end(ap);
+}
+
+/* Print an error line and exit with status 1. */
+void cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_vmessage("", fmt, ap);
+	va_end(ap);
+	exit(CLI_EXIT_FAIL);
+}
+
+/* Print a one-line usage error and exit with status 2. */
+void cli_usage_error(const char *fmt, ...)
+{
+	char suffix[128];
+	va_list ap;
+
+	snprintf(suffix, sizeof(suffix), " (see %s --help)", cli_prog);
+	va_start(ap, fmt);
+	cli_vmessage(suffix, fmt, ap);
+	va_end(ap);
+	exit(CLI_EXIT_USAGE);
+}
+
+/* Build getopt_long's tables from @opts. */
+void cli_parser_init(struct cli_parser *p, int argc, char **argv,
+		     const struct cli_option *opts)
+{
+	char *s;
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	p->argc = argc;
+	p->argv = argv;
+	p->opts = opts;
+	s = p->shortopts;
+	*s++ = ':'; /* report a missing argument as ':' */
+	for (i = 0; opts[i].name && i < CLI_MAX_OPTIONS; i++) {
+		p->longopts[i].name = opts[i].name;
+		p->longopts[i].has_arg = opts[i].has_arg;
+		p->longopts[i].val = opts[i].key;
+		if (opts[i].key > 0 && opts[i].key < 256) {
+			*s++ = (char)opts[i].key;
+			if (opts[i].has_arg != no_argument)
+				*s++ = ':';
+			if (opts[i].has_arg == optional_argument)
+				*s++ = ':';
+		}
+	}
+	*s = '\0';
+	optind = 1;
+	opterr = 0;
+}
+
+/* The option table entry of @key, or NULL. */
+static const struct cli_option *cli_find(const struct cli_parser *p, int key)
+{
+	int i;
+
+	for (i = 0; p->opts[i].name; i++)
+		if (p->opts[i].key == key)
+			return &p->opts[i];
+	return NULL;
+}
+
+/* Next option's key and argument, -1 at the end; usage errors exit. */
+int cli_next_option(struct cli_parser *p, const char **arg)
+{
+	const struct cli_option *o;
+	uint64_t ignored;
+	int key;
+
+	key = getopt_long(p->argc, p->argv, p->shortopts, p->longopts, NULL);
+	*arg = optarg;
+	if (key == -1)
+		return -1;
+	if (key == '?') {
+		if (optopt > 0 && optopt < 256 && !cli_find(p, optopt))
+			cli_usage_error("unknown option '-%c'", optopt);
+		cli_usage_error("unknown option '%s'", p->argv[optind - 1]);
+	}
+	if (key == ':')
+		cli_usage_error("option '%s' needs an argument",
+				p->argv[optind - 1]);
+	o = cli_find(p, key);
+	if (o && o->has_arg == optional_argument && !optarg &&
+	    optind < p->argc && cli_parse_size(p->argv[optind], &ignored) == 0)
+		*arg = p->argv[optind++]; /* as getopt does for "-o ARG" */
+	return key;
+}
+
+/* Operands left after the options (getopt moved them to the end). */
+int cli_operand_count(const struct cli_parser *p)
+{
+	return p->argc - optind;
+}
+
+/* Operand @i, or NULL. */
+const char *cli_operand(const struct cli_parser *p, int i)
+{
+	if (i < 0 || optind + i >= p->argc)
+		return NULL;
+	return p->argv[optind + i];
+}
+
+/* Parse digits with an optional K/M/G suffix. */
+int cli_parse_size(const char *s, uint64_t *out)
+{
+	unsigned shift = 0;
+	uint64_t v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (toupper((unsigned char)*end)) {
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	case '\0':
+		break;
+	default:
+		return -1;
+	}
+	if (shift) {
+		end++;
+		if (strcmp(end, "") && strcasecmp(end, "B") &&
+		    strcasecmp(end, "iB"))
+			return -1;
+	}
+	if (v > (UINT64_MAX >> shift))
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
+/* Parse a plain decimal number up to @max. */
+int cli_parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* A size given to option @opt, or a usage error. */
+uint64_t cli_size_arg(const char *opt, const char *s, uint64_t max)
+{
+	uint64_t v;
+
+	if (cli_parse_size(s, &v) || v > max)
+		cli_usage_error("%s: '%s' is not a size up to %" PRIu64
+				" (digits, optionally K, M or G)", opt, s, max);
+	return v;
+}
+
+/* A number given to option @opt, or a usage error. */
+uint64_t cli_uint_arg(const char *opt, const char *s, uint64_t max)
+{
+	uint64_t v;
+
+	if (cli_parse_uint(s, max, &v))
+		cli_usage_error("%s: '%s' is not a number from 0 to %" PRIu64,
+				opt, s, max);
+	return v;
+}
+
+/* Index of @s among @choices, or a usage error listing them. */
+int cli_choice_arg(const char *opt, const char *s,
+		   const char *const *choices)
+{
+	char list[256] = "";
+	int i;
+
+	for (i = 0; choices[i]; i++) {
+		if (!strcmp(s, choices[i]))
+			return i;
+		if (i)
+			strncat(list, "|", sizeof(list) - strlen(list) - 1);
+		strncat(list, choices[i], sizeof(list) - strlen(list) - 1);
+	}
+	cli_usage_error("%s: '%s' is not one of %s", opt, s, list);
+}
+
+/* Resolve a ring name without a slash to CLI_RING_DIR/NAME. */
+char *cli_ring_path(const char *arg)
+{
+	char *path;
+
+	if (strchr(arg, '/'))
+		path = strdup(arg);
+	else if (asprintf(&path, "%s/%s", CLI_RING_DIR, arg) < 0)
+		path = NULL;
+	if (!path)
+		cli_fail("out of memory");
+	return path;
+}
+
+/* Bytes as "N B", "N KiB", ... with one decimal where it is not exact. */
+const char *cli_human_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	unsigned u = 0;
+	double v = (double)bytes;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0 || v == (double)(uint64_t)v)
+		snprintf(buf, len, "%.0f %s", v, units[u]);
+	else
+		snprintf(buf, len, "%.1f %s", v, units[u]);
+	return buf;
+}
+
+/* Append bytes to a growing buffer. */
+void cli_buf_put(struct cli_buf *b, const void *data, size_t len)
+{
+	if (b->len + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *n;
+
+		while (cap < b->len + len)
+			cap *= 2;
+		n = realloc(b->data, cap);
+		if (!n)
+			cli_fail("out of memory");
+		b->data = n;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+}
+
+/* Append formatted text to a growing buffer. */
+void cli_buf_printf(struct cli_buf *b, const char *fmt, ...)
+{
+	char small[256], *big = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(small)) {
+		cli_buf_put(b, small, (size_t)n);
+		return;
+	}
+	va_start(ap, fmt);
+	n = vasprintf(&big, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		cli_fail("out of memory");
+	cli_buf_put(b, big, (size_t)n);
+	free(big);
+}
+
+/* Length of the valid UTF-8 sequence at @s (at most @len bytes), or 0. */
+static size_t utf8_sequence(const unsigned char *s, size_t len)
+{
+	uint32_t cp;
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n > len)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* 1 if the bytes are valid UTF-8. */
+int cli_utf8_valid(const void *s, size_t len)
+{
+	const unsigned char *p = s;
+	size_t i = 0, n;
+
+	while (i < len) {
+		n = utf8_sequence(p + i, len - i);
+		if (!n)
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
+/* Append a JSON string; invalid UTF-8 bytes become U+FFFD. */
+void cli_buf_json_string(struct cli_buf *b, const void *s, size_t len)
+{
+	const unsigned char *p = s;
+	size_t i = 0, n;
+	char esc[8];
+
+	cli_buf_put(b, "\"", 1);
+	while (i < len) {
+		unsigned char c = p[i];
+
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			cli_buf_put(b, esc, 2);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			cli_buf_put(b, esc, 6);
+			i++;
+		} else {
+			n = utf8_sequence(p + i, len - i);
+			if (n) {
+				cli_buf_put(b, p + i, n);
+				i += n;
+			} else {
+				cli_buf_put(b, "\\ufffd", 6);
+				i++;
+			}
+		}
+	}
+	cli_buf_put(b, "\"", 1);
+}
+
+/* Append base64 of the bytes. */
+void cli_buf_base64(struct cli_buf *b, const void *s, size_t len)
+{
+	static const char digits[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = s;
+	char out[4];
+	size_t i;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		out[0] = digits[p[i] >> 2];
+		out[1] = digits[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+		out[2] = digits[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
+		out[3] = digits[p[i + 2] & 63];
+		cli_buf_put(b, out, 4);
+	}
+	if (len - i == 1) {
+		out[0] = digits[p[i] >> 2];
+		out[1] = digits[(p[i] & 3) << 4];
+		out[2] = out[3] = '=';
+		cli_buf_put(b, out, 4);
+	} else if (len - i == 2) {
+		out[0] = digits[p[i] >> 2];
+		out[1] = digits[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+		out[2] = digits[(p[i + 1] & 15) << 2];
+		out[3] = '=';
+		cli_buf_put(b, out, 4);
+	}
+}
+
+/* Write everything, retrying short writes and EINTR. */
+int cli_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

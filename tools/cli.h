@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli.h - what the command-line programs (ringctl, ring-send, ring-recv,
+ * ring-ship) share: option parsing from one table, sizes with K/M/G
+ * suffixes, ring path resolution, one-line error messages, JSON strings.
+ */
+#ifndef LIBRING_TOOLS_CLI_H
+#define LIBRING_TOOLS_CLI_H
+
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdnoreturn.h>
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1	 /* runtime error */
+#define CLI_EXIT_USAGE 2 /* bad command line */
+
+/* Directory of rings named without a slash. */
+#define CLI_RING_DIR "/dev/shm"
+
+/* The largest number of options one program takes. */
+#define CLI_MAX_OPTIONS 24
+
+/* One option of a program: long name, short letter (or a code >= 256 for
+ * options without one) and whether it takes an argument. */
+struct cli_option {
+	const char *name;
+	int key;
+	int has_arg; /* no_argument, required_argument, optional_argument */
+};
+
+/* Option parser state built from a table of struct cli_option. */
+struct cli_parser {
+	int argc;
+	char **argv;
+	struct option longopts[CLI_MAX_OPTIONS + 1];
+	char shortopts[3 * CLI_MAX_OPTIONS + 2];
+	const struct cli_option *opts;
+};
+
+/* Name used as the prefix of every message (set by cli_init). */
+extern const char *cli_prog;
+
+/*
+ * cli_init - remember the program's name for messages.
+ */
+void cli_init(const char *prog);
+
+/*
+ * cli_error - print "PROG: MESSAGE" on standard error.
+ */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * cli_fail - print "PROG: MESSAGE" and exit with status 1.
+ */
+noreturn void cli_fail(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/*
+ * cli_usage_error - print "PROG: MESSAGE (see PROG --help)" as one line and
+ * exit with status 2.
+ */
+noreturn void cli_usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/*
+ * cli_parser_init - prepare to parse @argv with the options of @opts (a
+ * table ended by an entry with a NULL name). Options and operands may come
+ * in any order; "--" ends the options.
+ */
+void cli_parser_init(struct cli_parser *p, int argc, char **argv,
+		     const struct cli_option *opts);
+
+/*
+ * cli_next_option - the key of the next option, its argument in *@arg (NULL
+ * if none), or -1 after the last one (the operands then start at
+ * cli_operand(p, 0)). An optional argument may be given as "--opt=ARG" or,
+ * when the next word is a valid size, as "--opt ARG". An unknown option or
+ * a missing argument is a usage error (exits with status 2).
+ */
+int cli_next_option(struct cli_parser *p, const char **arg);
+
+/*
+ * cli_operand_count - number of operands (words that are not options) once
+ * cli_next_option() has returned -1.
+ */
+int cli_operand_count(const struct cli_parser *p);
+
+/*
+ * cli_operand - operand @i (0-based), or NULL past the last.
+ */
+const char *cli_operand(const struct cli_parser *p, int i);
+
+/*
+ * cli_parse_size - parse a byte count: decimal digits, optionally followed
+ * by K, M or G (powers of 1024, any case, optionally followed by "B" or
+ * "iB"). Returns 0 and *@out, or -1 if @s is not such a number or overflows.
+ */
+int cli_parse_size(const char *s, uint64_t *out);
+
+/*
+ * cli_parse_uint - parse a plain decimal number no larger than @max.
+ * Returns 0 and *@out, or -1.
+ */
+int cli_parse_uint(const char *s, uint64_t max, uint64_t *out);
+
+/*
+ * cli_size_arg / cli_uint_arg - as cli_parse_size / cli_parse_uint for the
+ * argument of option @opt; a bad value is a usage error.
+ */
+uint64_t cli_size_arg(const char *opt, const char *s, uint64_t max);
+uint64_t cli_uint_arg(const char *opt, const char *s, uint64_t max);
+
+/*
+ * cli_choice_arg - index of @s in the NULL-ended list @choices; anything
+ * else is a usage error naming @opt and the choices.
+ */
+int cli_choice_arg(const char *opt, const char *s,
+		   const char *const *choices);
+
+/*
+ * cli_ring_path - the file of the ring @arg: @arg itself if it contains a
+ * slash, otherwise CLI_RING_DIR/@arg. Returns a string to free().
+ */
+char *cli_ring_path(const char *arg);
+
+/*
+ * cli_human_size - @bytes as text such as "64 MiB" or "1536 B" in @buf.
+ * Returns @buf.
+ */
+const char *cli_human_size(uint64_t bytes, char *buf, size_t len);
+
+/* A growing byte buffer (output assembled before one write). */
+struct cli_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+/*
+ * cli_buf_put - append @len bytes to @b (exits with status 1 when out of
+ * memory).
+ */
+void cli_buf_put(struct cli_buf *b, const void *data, size_t len);
+
+/*
+ * cli_buf_printf - append formatted text to @b.
+ */
+void cli_buf_printf(struct cli_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * cli_buf_json_string - append @len bytes of @s as a JSON string (with the
+ * quotes); bytes that are not valid UTF-8 become U+FFFD.
+ */
+void cli_buf_json_string(struct cli_buf *b, const void *s, size_t len);
+
+/*
+ * cli_buf_base64 - append @len bytes of @s in base64 (RFC 4648).
+ */
+void cli_buf_base64(struct cli_buf *b, const void *s, size_t len);
+
+/*
+ * cli_write_all - write @len bytes to @fd, retrying short writes and EINTR.
+ * Returns 0 or -errno.
+ */
+int cli_write_all(int fd, const void *data, size_t len);
+
+/*
+ * cli_utf8_valid - 1 if the @len bytes at @s are valid UTF-8, else 0.
+ */
+int cli_utf8_valid(const void *s, size_t len);
+
+#endif /* LIBRING_TOOLS_CLI_H */

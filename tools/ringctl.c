@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ringctl - create, inspect, check and remove rings and their groups.
+ * This file holds the dispatch and the small subcommands; stat is in
+ * ringctl_stat.c.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli.h"
+#include "ringctl.h"
+
+static const char *const policy_names[] = { "wait", "fail", "drop", NULL };
+static const char *const from_names[] = { "oldest", "newest", NULL };
+
+/* Print the help text. */
+static void usage(void)
+{
+	printf("Usage: ringctl COMMAND RING [options]\n"
+	       "RING is a path, or a name without a slash for a ring in "
+	       CLI_RING_DIR ".\n\n"
+	       "  create RING [--capacity SIZE] [--slot-size N] "
+	       "[--max-message N]\n"
+	       "              [--groups N] [--processes N] [--mode OCTAL]\n"
+	       "              [--when-full wait|fail|drop] [--timestamps] "
+	       "[--group NAME]...\n"
+	       "  info RING                      format and sizes\n"
+	       "  stat RING [--json] [--watch SECS]\n"
+	       "                                 counters, groups, lag, "
+	       "rates\n"
+	       "  check RING [--repair]          verify (and repair) "
+	       "consistency\n"
+	       "  rm RING                        remove the ring file\n"
+	       "  group RING add|rm|reset NAME [--from oldest|newest]\n"
+	       "  group RING list                names of the groups\n\n"
+	       "Sizes accept K, M and G suffixes. Exit status: 0 ok, 1 error, "
+	       "2 usage.\n");
+}
+
+/* Text for a RING_FULL_* value. */
+const char *ringctl_policy_name(uint32_t policy)
+{
+	if (policy >= RING_FULL_WAIT && policy <= RING_FULL_DROP)
+		return policy_names[policy - RING_FULL_WAIT];
+	return "?";
+}
+
+/* Open a ring or exit with status 1. */
+struct ring *ringctl_open(const char *arg, unsigned flags, char **path)
+{
+	struct ring *r;
+	int rc;
+
+	*path = cli_ring_path(arg);
+	rc = ring_open(*path, flags, &r);
+	if (rc < 0)
+		cli_fail("%s: %s", *path, ring_strerror(rc));
+	return r;
+}
+
+/* Parse options that only know --help and return the single RING. */
+static const char *only_ring_operand(int argc, char **argv)
+{
+	static const struct cli_option opts[] = {
+		{ "help", 'h', no_argument },
+		{ NULL, 0, 0 },
+	};
+	struct cli_parser p;
+	const char *arg;
+
+	cli_parser_init(&p, argc, argv, opts);
+	while (cli_next_option(&p, &arg) != -1) {
+		usage();
+		exit(CLI_EXIT_OK);
+	}
+	if (cli_operand_count(&p) != 1)
+		cli_usage_error("%s needs exactly one RING", argv[0]);
+	return cli_operand(&p, 0);
+}
+
+enum {
+	OPT_CAPACITY = 256,
+	OPT_SLOT_SIZE,
+	OPT_MAX_MESSAGE,
+	OPT_GROUPS,
+	OPT_PROCESSES,
+	OPT_MODE,
+	OPT_WHEN_FULL,
+	OPT_TIMESTAMPS,
+	OPT_GROUP,
+	OPT_REPAIR,
+	OPT_FROM,
+};
+
+/* ringctl create RING [options] */
+int cmd_create(int argc, char **argv)
+{
+	static const struct cli_option opts[] = {
+		{ "capacity", OPT_CAPACITY, required_argument },
+		{ "slot-size", OPT_SLOT_SIZE, required_argument },
+		{ "max-message", OPT_MAX_MESSAGE, required_argument },
+		{ "groups", OPT_GROUPS, required_argument },
+		{ "processes", OPT_PROCESSES, required_argument },
+		{ "mode", OPT_MODE, required_argument },
+		{ "when-full", OPT_WHEN_FULL, required_argument },
+		{ "timestamps", OPT_TIMESTAMPS, no_argument },
+		{ "group", OPT_GROUP, required_argument },
+		{ "help", 'h', no_argument },
+		{ NULL, 0, 0 },
+	};
+	const char **groups = calloc((size_t)argc, sizeof(*groups));
+	struct ring_config cfg;
+	struct cli_parser p;
+	unsigned n_groups = 0, i;
+	const char *arg;
+	struct ring *r;
+	char *path, *end;
+	int key, rc;
+
+	if (!groups)
+		cli_fail("out of memory");
+	ring_config_init(&cfg);
+	cli_parser_init(&p, argc, argv, opts);
+	while ((key = cli_next_option(&p, &arg)) != -1) {
+		switch (key) {
+		case OPT_CAPACITY:
+			cfg.capacity = cli_size_arg("--capacity", arg,
+						    1ull << 40);
+			break;
+		case OPT_SLOT_SIZE:
+			cfg.slot_size = (uint32_t)cli_size_arg("--slot-size",
+							       arg, 4096);
+			break;
+		case OPT_MAX_MESSAGE:
+			cfg.max_message = (uint32_t)cli_size_arg(
+				"--max-message", arg, UINT32_MAX);
+			break;
+		case OPT_GROUPS:
+			cfg.groups = (uint32_t)cli_uint_arg("--groups", arg,
+							    65536);
+			break;
+		case OPT_PROCESSES:
+			cfg.processes = (uint32_t)cli_uint_arg("--processes",
+							       arg, 1 << 20);
+			break;
+		case OPT_MODE:
+			errno = 0;
+			cfg.mode = (uint32_t)strtoul(arg, &end, 8);
+			if (errno || end == arg || *end || cfg.mode > 07777)
+				cli_usage_error("--mode: '%s' is not an octal "
+						"file mode", arg);
+			break;
+		case OPT_WHEN_FULL:
+			cfg.full_policy = RING_FULL_WAIT +
+					  (uint32_t)cli_choice_arg(
+						  "--when-full", arg,
+						  policy_names);
+			break;
+		case OPT_TIMESTAMPS:
+			cfg.flags |= RING_CFG_TIMESTAMPS;
+			break;
+		case OPT_GROUP:
+			if (!*arg || strlen(arg) > RING_GROUP_NAME_MAX)
+				cli_usage_error("--group: a name of 1 to %d "
+						"bytes", RING_GROUP_NAME_MAX);
+			groups[n_groups++] = arg;
+			break;
+		case 'h':
+			usage();
+			exit(CLI_EXIT_OK);
+		}
+	}
+	if (cli_operand_count(&p) != 1)
+		cli_usage_error("create needs exactly one RING");
+	path = cli_ring_path(cli_operand(&p, 0));
+	rc = ring_create(path, &cfg, 0, &r);
+	if (rc == -EINVAL)
+		cli_fail("%s: %s (capacity: a power of two of at least a page; "
+			 "slot size: a power of two from 8 to 4096; max message "
+			 "below the capacity)", path, ring_strerror(rc));
+	if (rc < 0)
+		cli_fail("%s: %s", path, ring_strerror(rc));
+	for (i = 0; i < n_groups; i++) {
+		rc = ring_group_create(r, groups[i], RING_FROM_OLDEST);
+		if (rc < 0 && rc != -EEXIST)
+			cli_fail("%s: group %s: %s", path, groups[i],
+				 ring_strerror(rc));
+	}
+	ring_close(r);
+	free(path);
+	free(groups);
+	return CLI_EXIT_OK;
+}
+
+/* ringctl info RING */
+int cmd_info(int argc, char **argv)
+{
+	struct ring_stats st;
+	char a[32], b[32], when[64];
+	struct stat fst;
+	struct tm tm;
+	time_t secs;
+	struct ring *r;
+	char *path;
+	int rc;
+
+	r = ringctl_open(only_ring_operand(argc, argv), RING_OPEN_RDONLY,
+			 &path);
+	rc = ring_stats(r, &st);
+	if (rc < 0)
+		cli_fail("%s: %s", path, ring_strerror(rc));
+	secs = (time_t)(st.created_ns / 1000000000u);
+	localtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
+	printf("path         %s\n", path);
+	if (stat(path, &fst) == 0)
+		printf("file size    %s (%jd bytes)\n",
+		       cli_human_size((uint64_t)fst.st_size, a, sizeof(a)),
+		       (intmax_t)fst.st_size);
+	printf("capacity     %s (%" PRIu64 " slots of %" PRIu64 " bytes)\n",
+	       cli_human_size(st.capacity, a, sizeof(a)), st.slot_count,
+	       st.slot_size);
+	printf("max message  %s (%" PRIu64 " bytes)\n",
+	       cli_human_size(st.max_message, b, sizeof(b)), st.max_message);
+	printf("when full    %s\n", ringctl_policy_name(st.full_policy));
+	printf("timestamps   %s\n",
+	       st.flags & RING_CFG_TIMESTAMPS ? "yes" : "no");
+	printf("groups       %" PRIu32 "\n", st.groups);
+	printf("created      %s\n", when);
+	ring_close(r);
+	free(path);
+	return CLI_EXIT_OK;
+}
+
+/* Print what ring_check/ring_repair found. */
+static void print_report(const char *path, const char *what,
+			 const struct ring_check_report *rep)
+{
+	printf("%s: %s: %" PRIu32 " problems, %" PRIu32 " repaired, %" PRIu64
+	       " slots dropped, %" PRIu64 " dead process entries%s%s\n",
+	       path, what, rep->problems, rep->repaired, rep->dropped_slots,
+	       rep->dead_entries, rep->problems ? "; first: " : "",
+	       rep->problems ? rep->first_problem : "");
+}
+
+/* ringctl check RING [--repair] */
+int cmd_check(int argc, char **argv)
+{
+	static const struct cli_option opts[] = {
+		{ "repair", OPT_REPAIR, no_argument },
+		{ "help", 'h', no_argument },
+		{ NULL, 0, 0 },
+	};
+	struct ring_check_report rep;
+	struct ring_stats st;
+	struct cli_parser p;
+	int key, rc, repair = 0;
+	const char *arg;
+	struct ring *r;
+	char *path;
+
+	cli_parser_init(&p, argc, argv, opts);
+	while ((key = cli_next_option(&p, &arg)) != -1) {
+		if (key == OPT_REPAIR) {
+			repair = 1;
+		} else {
+			usage();
+			exit(CLI_EXIT_OK);
+		}
+	}
+	if (cli_operand_count(&p) != 1)
+		cli_usage_error("check needs exactly one RING");
+	r = ringctl_open(cli_operand(&p, 0), repair ? 0 : RING_OPEN_RDONLY,
+			 &path);
+	if (repair) {
+		rc = ring_stats(r, &st);
+		if (rc < 0)
+			cli_fail("%s: %s", path, ring_strerror(rc));
+		if (st.producers)
+			cli_fail("%s: %" PRIu32 " producers are attached; stop "
+				 "them before --repair", path, st.producers);
+		memset(&rep, 0, sizeof(rep));
+		rc = ring_repair(r, &rep);
+		if (rc < 0)
+			cli_fail("%s: repair: %s", path, ring_strerror(rc));
+		print_report(path, "repair", &rep);
+	}
+	memset(&rep, 0, sizeof(rep));
+	rc = ring_check(r, &rep);
+	if (rc < 0 && rc != -EUCLEAN)
+		cli_fail("%s: check: %s", path, ring_strerror(rc));
+	if (rc == 0)
+		printf("%s: consistent\n", path);
+	else
+		print_report(path, "check", &rep);
+	ring_close(r);
+	free(path);
+	return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+/* ringctl rm RING */
+int cmd_rm(int argc, char **argv)
+{
+	char *path = cli_ring_path(only_ring_operand(argc, argv));
+	int rc = ring_unlink(path);
+
+	if (rc < 0)
+		cli_fail("%s: %s", path, ring_strerror(rc));
+	free(path);
+	return CLI_EXIT_OK;
+}
+
+/* ringctl group RING list: one name per line. */
+static int group_list(struct ring *r, const char *path)
+{
+	char (*names)[RING_GROUP_NAME_MAX + 1] = NULL;
+	int n, max = 0, i;
+
+	for (;;) {
+		n = ring_group_list(r, names, (unsigned)max);
+		if (n < 0)
+			cli_fail("%s: %s", path, ring_strerror(n));
+		if (n <= max)
+			break;
+		max = n + 8;
+		free(names);
+		names = calloc((size_t)max, sizeof(*names));
+		if (!names)
+			cli_fail("out of memory");
+	}
+	for (i = 0; i < n; i++)
+		printf("%s\n", names[i]);
+	free(names);
+	return CLI_EXIT_OK;
+}
+
+/* ringctl group RING add|rm|reset NAME [--from oldest|newest] | list */
+int cmd_group(int argc, char **argv)
+{
+	static const struct cli_option opts[] = {
+		{ "from", OPT_FROM, required_argument },
+		{ "help", 'h', no_argument },
+		{ NULL, 0, 0 },
+	};
+	static const char *const actions[] = { "add", "rm", "reset", "list",
+					       NULL };
+	unsigned from = RING_FROM_OLDEST;
+	const char *arg, *name;
+	struct cli_parser p;
+	int key, action, rc;
+	struct ring *r;
+	char *path;
+
+	cli_parser_init(&p, argc, argv, opts);
+	while ((key = cli_next_option(&p, &arg)) != -1) {
+		if (key == OPT_FROM) {
+			from = cli_choice_arg("--from", arg, from_names) ?
+				       RING_FROM_NEWEST :
+				       RING_FROM_OLDEST;
+		} else {
+			usage();
+			exit(CLI_EXIT_OK);
+		}
+	}
+	if (cli_operand_count(&p) < 2)
+		cli_usage_error("group needs RING and add|rm|reset|list");
+	action = cli_choice_arg("group", cli_operand(&p, 1), actions);
+	name = cli_operand(&p, 2);
+	if (action == 3 && cli_operand_count(&p) != 2)
+		cli_usage_error("group list takes no NAME");
+	if (action != 3 && cli_operand_count(&p) != 3)
+		cli_usage_error("group %s needs exactly one NAME",
+				actions[action]);
+	if (name && (!*name || strlen(name) > RING_GROUP_NAME_MAX))
+		cli_usage_error("group name: 1 to %d bytes",
+				RING_GROUP_NAME_MAX);
+	r = ringctl_open(cli_operand(&p, 0), action == 3 ? RING_OPEN_RDONLY : 0,
+			 &path);
+	switch (action) {
+	case 0:
+		rc = ring_group_create(r, name, from);
+		break;
+	case 1:
+		rc = ring_group_remove(r, name);
+		break;
+	case 2:
+		rc = ring_group_reset(r, name, from);
+		break;
+	default:
+		rc = group_list(r, path);
+		break;
+	}
+	if (rc < 0)
+		cli_fail("%s: group %s: %s", path, name, ring_strerror(rc));
+	ring_close(r);
+	free(path);
+	return CLI_EXIT_OK;
+}
+
+/* Dispatch to the subcommand. */
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} commands[] = {
+		{ "create", cmd_create }, { "info", cmd_info },
+		{ "stat", cmd_stat },	  { "check", cmd_check },
+		{ "rm", cmd_rm },	  { "group", cmd_group },
+	};
+	size_t i;
+
+	cli_init("ringctl");
+	if (argc < 2)
+		cli_usage_error("missing COMMAND");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage();
+		return CLI_EXIT_OK;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	cli_usage_error("unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ringctl_stat.c - "ringctl stat": a ring's counters and its groups, as
+ * text or JSON, once or every SECS seconds (with rates) until SIGINT.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ringctl.h"
+
+/* One reading of the ring and its groups. */
+struct snapshot {
+	struct ring_stats ring;
+	struct ring_group_stats *groups;
+	int n_groups;
+	double when; /* CLOCK_MONOTONIC seconds */
+};
+
+static volatile sig_atomic_t watch_stop;
+
+/* SIGINT/SIGTERM in watch mode: finish. */
+static void on_stop(int sig)
+{
+	(void)sig;
+	watch_stop = 1;
+}
+
+/* CLOCK_MONOTONIC now, in seconds. */
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Read the ring's and every group's counters into @s. */
+static void take_snapshot(struct ring *r, const char *path,
+			  struct snapshot *s)
+{
+	char (*names)[RING_GROUP_NAME_MAX + 1] = NULL;
+	int n, max = 0, i, k = 0, rc;
+
+	rc = ring_stats(r, &s->ring);
+	if (rc < 0)
+		cli_fail("%s: %s", path, ring_strerror(rc));
+	for (;;) {
+		n = ring_group_list(r, names, (unsigned)max);
+		if (n < 0)
+			cli_fail("%s: %s", path, ring_strerror(n));
+		if (n <= max)
+			break;
+		max = n + 8;
+		free(names);
+		names = calloc((size_t)max, sizeof(*names));
+		if (!names)
+			cli_fail("out of memory");
+	}
+	s->groups = calloc((size_t)n + 1, sizeof(*s->groups));
+	if (!s->groups)
+		cli_fail("out of memory");
+	for (i = 0; i < n; i++) {
+		/* A group removed meanwhile is left out. */
+		if (ring_group_stats(r, names[i], &s->groups[k]) == 0)
+			k++;
+	}
+	s->n_groups = k;
+	s->when = now_seconds();
+	free(names);
+}
+
+/* The same group in an earlier snapshot, or NULL. */
+static const struct ring_group_stats *
+find_group(const struct snapshot *s, const char *name)
+{
+	int i;
+
+	for (i = 0; s && i < s->n_groups; i++)
+		if (!strcmp(s->groups[i].name, name))
+			return &s->groups[i];
+	return NULL;
+}
+
+/* Rate per second of a counter between two snapshots. */
+static double rate(uint64_t now, uint64_t before, double seconds)
+{
+	if (seconds <= 0 || now < before)
+		return 0;
+	return (double)(now - before) / seconds;
+}
+
+/* Bytes of message space held by the slowest group. */
+static uint64_t used_bytes(const struct ring_stats *st)
+{
+	return (st->tail - st->min_cursor) * st->slot_size;
+}
+
+/* Print @s as text; rates against @prev when given. */
+static void print_text(const char *path, const struct snapshot *s,
+		       const struct snapshot *prev)
+{
+	const struct ring_stats *st = &s->ring;
+	double dt = prev ? s->when - prev->when : 0;
+	char a[32], b[32], c[32];
+	int i;
+
+	printf("ring %s: capacity %s, used %s (%.1f%%), max message %s, "
+	       "when full %s\n", path,
+	       cli_human_size(st->capacity, a, sizeof(a)),
+	       cli_human_size(used_bytes(st), b, sizeof(b)),
+	       st->capacity ? 100.0 * (double)used_bytes(st) /
+				      (double)st->capacity : 0.0,
+	       cli_human_size(st->max_message, c, sizeof(c)),
+	       ringctl_policy_name(st->full_policy));
+	printf("messages: committed %" PRIu64 ", aborted %" PRIu64
+	       ", dropped %" PRIu64 ", recovered %" PRIu64, st->committed,
+	       st->aborted, st->dropped, st->recovered);
+	if (prev)
+		printf(" (%.0f/s committed, %.0f/s dropped)",
+		       rate(st->committed, prev->ring.committed, dt),
+		       rate(st->dropped, prev->ring.dropped, dt));
+	printf("\nprocesses: %" PRIu32 " attached, %" PRIu32 " producing, %"
+	       PRIu32 " reading\n", st->processes, st->producers, st->readers);
+	if (!s->n_groups) {
+		printf("groups: none\n");
+		return;
+	}
+	printf("%-20s %12s %12s %10s %12s  %s\n", "group", "cursor",
+	       "released", "lag msgs", "lag bytes", "reader");
+	for (i = 0; i < s->n_groups; i++) {
+		const struct ring_group_stats *g = &s->groups[i];
+		const struct ring_group_stats *pg = find_group(prev, g->name);
+
+		printf("%-20s %12" PRIu64 " %12" PRIu64 " %10" PRIu64
+		       " %12" PRIu64 "  %s", g->name, g->cursor, g->released,
+		       g->lag_messages, g->lag_bytes,
+		       g->reader_alive ? "alive" : "none");
+		if (g->reader_pid)
+			printf(" (pid %d)", (int)g->reader_pid);
+		if (pg)
+			printf(" %.0f/s", rate(g->released, pg->released, dt));
+		printf("\n");
+	}
+}
+
+/* Print @s as one JSON object on one line; rates against @prev. */
+static void print_json(const char *path, const struct snapshot *s,
+		       const struct snapshot *prev)
+{
+	const struct ring_stats *st = &s->ring;
+	double dt = prev ? s->when - prev->when : 0;
+	struct cli_buf b = { NULL, 0, 0 };
+	int i;
+
+	cli_buf_put(&b, "{\"path\":", 8);
+	cli_buf_json_string(&b, path, strlen(path));
+	cli_buf_printf(&b, ",\"capacity\":%" PRIu64 ",\"slot_size\":%" PRIu64
+		       ",\"slot_count\":%" PRIu64 ",\"max_message\":%" PRIu64
+		       ",\"tail\":%" PRIu64 ",\"min_cursor\":%" PRIu64
+		       ",\"used_bytes\":%" PRIu64, st->capacity, st->slot_size,
+		       st->slot_count, st->max_message, st->tail,
+		       st->min_cursor, used_bytes(st));
+	cli_buf_printf(&b, ",\"committed\":%" PRIu64 ",\"aborted\":%" PRIu64
+		       ",\"dropped\":%" PRIu64 ",\"recovered\":%" PRIu64
+		       ",\"processes\":%" PRIu32 ",\"producers\":%" PRIu32
+		       ",\"readers\":%" PRIu32 ",\"when_full\":\"%s\""
+		       ",\"timestamps\":%s,\"created_ns\":%" PRIu64,
+		       st->committed, st->aborted, st->dropped, st->recovered,
+		       st->processes, st->producers, st->readers,
+		       ringctl_policy_name(st->full_policy),
+		       st->flags & RING_CFG_TIMESTAMPS ? "true" : "false",
+		       st->created_ns);
+	if (prev)
+		cli_buf_printf(&b, ",\"interval\":%.3f,\"committed_per_sec\":"
+			       "%.1f,\"dropped_per_sec\":%.1f", dt,
+			       rate(st->committed, prev->ring.committed, dt),
+			       rate(st->dropped, prev->ring.dropped, dt));
+	cli_buf_put(&b, ",\"groups\":[", 11);
+	for (i = 0; i < s->n_groups; i++) {
+		const struct ring_group_stats *g = &s->groups[i];
+		const struct ring_group_stats *pg = find_group(prev, g->name);
+
+		cli_buf_put(&b, i ? ",{\"name\":" : "{\"name\":", i ? 9 : 8);
+		cli_buf_json_string(&b, g->name, strlen(g->name));
+		cli_buf_printf(&b, ",\"cursor\":%" PRIu64 ",\"released\":%"
+			       PRIu64 ",\"lag_messages\":%" PRIu64
+			       ",\"lag_slots\":%" PRIu64 ",\"lag_bytes\":%"
+			       PRIu64 ",\"reader_alive\":%s,\"reader_pid\":%d",
+			       g->cursor, g->released, g->lag_messages,
+			       g->lag_slots, g->lag_bytes,
+			       g->reader_alive ? "true" : "false",
+			       (int)g->reader_pid);
+		if (pg)
+			cli_buf_printf(&b, ",\"released_per_sec\":%.1f",
+				       rate(g->released, pg->released, dt));
+		cli_buf_put(&b, "}", 1);
+	}
+	cli_buf_put(&b, "]}\n", 3);
+	fwrite(b.data, 1, b.len, stdout);
+	free(b.data);
+}
+
+/* Sleep @seconds unless a stop signal comes first. */
+static void watch_sleep(double seconds)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	while (!watch_stop && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Parse the --watch interval: seconds, a fraction allowed. */
+static double watch_arg(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < 0.01 ||
+	    v > 86400)
+		cli_usage_error("--watch: '%s' is not a number of seconds from "
+				"0.01 to 86400", s);
+	return v;
+}
+
+enum { OPT_JSON = 256, OPT_WATCH };
+
+/* ringctl stat RING [--json] [--watch SECS] */
+int cmd_stat(int argc, char **argv)
+{
+	static const struct cli_option opts[] = {
+		{ "json", OPT_JSON, no_argument },
+		{ "watch", OPT_WATCH, required_argument },
+		{ "help", 'h', no_argument },
+		{ NULL, 0, 0 },
+	};
+	struct snapshot cur, prev;
+	struct sigaction sa;
+	struct cli_parser p;
+	double watch = 0;
+	int key, json = 0, have_prev = 0;
+	const char *arg;
+	struct ring *r;
+	char *path;
+
+	cli_parser_init(&p, argc, argv, opts);
+	while ((key = cli_next_option(&p, &arg)) != -1) {
+		if (key == OPT_JSON) {
+			json = 1;
+		} else if (key == OPT_WATCH) {
+			watch = watch_arg(arg);
+		} else {
+			printf("Usage: ringctl stat RING [--json] "
+			       "[--watch SECS]\n");
+			exit(CLI_EXIT_OK);
+		}
+	}
+	if (cli_operand_count(&p) != 1)
+		cli_usage_error("stat needs exactly one RING");
+	r = ringctl_open(cli_operand(&p, 0), RING_OPEN_RDONLY, &path);
+	if (watch > 0) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_stop;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	for (;;) {
+		take_snapshot(r, path, &cur);
+		if (json)
+			print_json(path, &cur, have_prev ? &prev : NULL);
+		else
+			print_text(path, &cur, have_prev ? &prev : NULL);
+		fflush(stdout);
+		if (have_prev)
+			free(prev.groups);
+		prev = cur;
+		have_prev = 1;
+		if (watch <= 0)
+			break;
+		watch_sleep(watch);
+		if (watch_stop)
+			break;
+		if (!json)
+			printf("\n");
+	}
+	free(prev.groups);
+	ring_close(r);
+	free(path);
+	return CLI_EXIT_OK;
+}

@@ -1,0 +1,26 @@
+# tools: ringctl, the helpers every program links (tools/cli.o), the zlib
+# check for ring-ship, and `make demo`.
+BINS += bin/ringctl
+
+# ring-ship compresses rotated files with zlib. Like the top Makefile, a
+# missing zlib1g-dev is installed when run as root; otherwise the build
+# stops with the command to run.
+ZLIB_MISSING := $(shell $(PKG_CONFIG) --exists zlib 2>/dev/null || echo missing)
+ifneq ($(ZLIB_MISSING),)
+ifeq ($(shell id -u),0)
+$(info Installing missing Debian packages: zlib1g-dev)
+$(shell (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zlib1g-dev) >&2)
+else
+$(error ring-ship needs zlib. Run: sudo apt-get install zlib1g-dev)
+endif
+endif
+ZLIB_LIBS := $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
+
+bin/ringctl: $(BUILD)/tools/ringctl.o $(BUILD)/tools/ringctl_stat.o \
+		$(BUILD)/tools/cli.o $(LIB_A)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROG_LDLIBS)
+
+# Two ring-send producers and a ring-recv reader through a ring in /dev/shm.
+demo: all
+	bash tools/demo.sh
