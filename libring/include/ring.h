@@ -78,7 +78,9 @@ enum ring_full_policy {
 /* Per-call flag of the read calls: return -EAGAIN instead of waiting. */
 #define RING_NONBLOCK 0x4u
 /* Per-call flag of every waiting call: return -EINTR when a signal
- * interrupts the sleep (by default the wait goes on). */
+ * interrupts the sleep (by default the wait goes on). The signal's handler
+ * must be installed without SA_RESTART; a signal that arrives while the call
+ * is still polling, before it sleeps, is noticed only at the next sleep. */
 #define RING_INTR 0x8u
 
 /* ring_group_create() / ring_reader_open() flags. */
@@ -416,7 +418,9 @@ int ring_peek_batch(struct ring_reader *rd, struct ring_msg *msgs, unsigned max,
 /*
  * ring_release_n - release the first @n messages of those the last
  * ring_peek() or ring_peek_batch() returned, publishing the cursor once.
- * Returns 0, or -EINVAL if fewer than @n messages are peeked.
+ * Returns 0, or -EINVAL if fewer than @n messages are peeked, -EBADMSG if
+ * the file was damaged under the peeked messages (nothing is released),
+ * -ECHILD.
  */
 int ring_release_n(struct ring_reader *rd, unsigned n);
 
