@@ -18,9 +18,17 @@
 
 #include "internal.h"
 
+/*
+ * Pause instructions between two looks at the commit word while spinning.
+ * A pause takes 10-140 cycles depending on the processor (about 20 ns on
+ * the machines this was measured on): a few keep a round trip well under a
+ * microsecond without hammering the producer's cache lines.
+ */
 #ifndef RL_SPIN_CHUNK
-#define RL_SPIN_CHUNK 64 /* pause instructions between two looks */
+#define RL_SPIN_CHUNK 4
 #endif
+#define RL_COALESCE_CHUNK 32 /* pauses between looks at the tail */
+#define RL_SPIN_ROUND 512     /* pauses between looks at the clock */
 #ifndef RL_COALESCE_NS
 #define RL_COALESCE_NS 5000ull /* longest wait for a batch to build up */
 #endif
@@ -103,7 +111,7 @@ static void coalesce(struct ring_reader *rd, uint64_t until)
 	if (want > RL_COALESCE_SLOTS)
 		want = RL_COALESCE_SLOTS;
 	do {
-		for (int i = 0; i < RL_SPIN_CHUNK; i++)
+		for (int i = 0; i < RL_COALESCE_CHUNK; i++)
 			cpu_relax();
 	} while (pos_diff(load_relaxed(&r->hot->tail), rd->pos) < (int64_t)want &&
 		 rl_now_ns() < until);
@@ -153,9 +161,21 @@ static int reader_wait(struct ring_reader *rd, unsigned flags, uint64_t dl,
 		return 0;
 	}
 	if (*spun < r->spins) {
-		for (int i = 0; i < RL_SPIN_CHUNK; i++)
-			cpu_relax();
-		*spun += RL_SPIN_CHUNK;
+		/* A round of polls of the commit word alone: the clock and
+		 * the tail (a line the producers write) are looked at once per
+		 * round, so polling costs the producer nothing. */
+		uint32_t round = r->spins - *spun;
+
+		if (round > RL_SPIN_ROUND)
+			round = RL_SPIN_ROUND;
+		for (uint32_t i = 0; i < round; i += RL_SPIN_CHUNK) {
+			for (int j = 0; j < RL_SPIN_CHUNK; j++)
+				cpu_relax();
+			if (data_ready(&w))
+				break;
+		}
+		if (r->spins != UINT32_MAX) /* UINT32_MAX: never sleep */
+			*spun += round;
 		return 0;
 	}
 	wake_at = dl;

@@ -83,9 +83,9 @@ static int wait_for_room(struct ring *r, struct rl_proc *me, uint32_t need,
 	if (pos_diff(tail + need, m) <= (int64_t)r->geo.slot_count)
 		return 0;
 	if (*spun < r->spins) {
-		for (int i = 0; i < 64; i++)
+		for (int i = 0; i < 16; i++)
 			cpu_relax();
-		*spun += 64;
+		*spun += 16;
 		if (deadline != UINT64_MAX && rl_now_ns() >= deadline)
 			return -ETIMEDOUT;
 		return 0;
