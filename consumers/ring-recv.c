@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -118,48 +119,114 @@ static void parse_args(int argc, char **argv, struct recv_args *a)
 	a->ring = cli_operand(&p, 0);
 }
 
-/* Append @msg to @b in format @format. */
-static void format_message(struct cli_buf *b, enum out_format format,
-			   const struct ring_msg *msg)
-{
-	unsigned char len[4];
+/* Messages looked at (and written with one writev) at most per batch. */
+#define RECV_BATCH 256
 
-	switch (format) {
-	case FORMAT_LINE:
-		cli_buf_put(b, msg->data, msg->len);
-		cli_buf_put(b, "\n", 1);
-		break;
-	case FORMAT_NUL:
-		cli_buf_put(b, msg->data, msg->len);
-		cli_buf_put(b, "", 1);
-		break;
-	case FORMAT_LEN32:
-		len[0] = (unsigned char)msg->len;
-		len[1] = (unsigned char)(msg->len >> 8);
-		len[2] = (unsigned char)(msg->len >> 16);
-		len[3] = (unsigned char)(msg->len >> 24);
-		cli_buf_put(b, len, 4);
-		cli_buf_put(b, msg->data, msg->len);
-		break;
-	case FORMAT_JSON:
-		cli_buf_printf(b, "{\"position\":%" PRIu64 ",\"type\":%" PRIu32
-			       ",\"pid\":%" PRIu32, msg->pos, msg->type,
-			       msg->pid);
-		if (msg->timestamp)
-			cli_buf_printf(b, ",\"timestamp\":%" PRIu64,
-				       msg->timestamp);
-		cli_buf_printf(b, ",\"len\":%" PRIu32, msg->len);
-		if (cli_utf8_valid(msg->data, msg->len)) {
-			cli_buf_put(b, ",\"text\":", 8);
-			cli_buf_json_string(b, msg->data, msg->len);
-		} else {
-			cli_buf_put(b, ",\"base64\":\"", 11);
-			cli_buf_base64(b, msg->data, msg->len);
-			cli_buf_put(b, "\"", 1);
-		}
-		cli_buf_put(b, "}\n", 2);
-		break;
+/* A batch stops growing once its output reaches this many bytes. */
+#define RECV_BATCH_BYTES (4u << 20)
+
+/* The output of one batch: in-place payloads and the bytes around them. */
+struct out_batch {
+	struct iovec iov[2 * RECV_BATCH];
+	size_t n_iov;
+	size_t end[RECV_BATCH];	/* bytes up to the end of message i */
+	unsigned char len32[RECV_BATCH][4]; /* FORMAT_LEN32 headers */
+	struct cli_buf text;	/* FORMAT_JSON: the formatted objects */
+	unsigned count;		/* messages in the batch */
+};
+
+/* Append @p, @len to the buffers of @b. */
+static void add_iov(struct out_batch *b, const void *p, size_t len)
+{
+	b->iov[b->n_iov].iov_base = (void *)p;
+	b->iov[b->n_iov].iov_len = len;
+	b->n_iov++;
+}
+
+/* Append @msg to @b as one JSON object on one line. */
+static void format_json(struct cli_buf *b, const struct ring_msg *msg)
+{
+	cli_buf_printf(b, "{\"position\":%" PRIu64 ",\"type\":%" PRIu32
+		       ",\"pid\":%" PRIu32, msg->pos, msg->type, msg->pid);
+	if (msg->timestamp)
+		cli_buf_printf(b, ",\"timestamp\":%" PRIu64, msg->timestamp);
+	cli_buf_printf(b, ",\"len\":%" PRIu32, msg->len);
+	if (cli_utf8_valid(msg->data, msg->len)) {
+		cli_buf_put(b, ",\"text\":", 8);
+		cli_buf_json_string(b, msg->data, msg->len);
+	} else {
+		cli_buf_put(b, ",\"base64\":\"", 11);
+		cli_buf_base64(b, msg->data, msg->len);
+		cli_buf_put(b, "\"", 1);
 	}
+	cli_buf_put(b, "}\n", 2);
+}
+
+/*
+ * Lay out the first of the @n messages at @msgs in @format as the output
+ * of one batch in @b: payloads are pointed at in place, only JSON is
+ * copied. b->count tells how many messages the batch holds: at least one,
+ * fewer than @n once the output reaches RECV_BATCH_BYTES.
+ */
+static void build_batch(struct out_batch *b, enum out_format format,
+			    const struct ring_msg *msgs, unsigned n)
+{
+	size_t bytes = 0;
+	unsigned i;
+
+	b->n_iov = 0;
+	b->text.len = 0;
+	for (i = 0; i < n && (!i || bytes < RECV_BATCH_BYTES); i++) {
+		const struct ring_msg *m = &msgs[i];
+
+		switch (format) {
+		case FORMAT_LINE:
+			add_iov(b, m->data, m->len);
+			add_iov(b, "\n", 1);
+			bytes += m->len + 1u;
+			break;
+		case FORMAT_NUL:
+			add_iov(b, m->data, m->len);
+			add_iov(b, "", 1);
+			bytes += m->len + 1u;
+			break;
+		case FORMAT_LEN32:
+			b->len32[i][0] = (unsigned char)m->len;
+			b->len32[i][1] = (unsigned char)(m->len >> 8);
+			b->len32[i][2] = (unsigned char)(m->len >> 16);
+			b->len32[i][3] = (unsigned char)(m->len >> 24);
+			add_iov(b, b->len32[i], 4);
+			add_iov(b, m->data, m->len);
+			bytes += m->len + 4u;
+			break;
+		case FORMAT_JSON:
+			format_json(&b->text, m);
+			bytes = b->text.len;
+			break;
+		}
+		b->end[i] = bytes;
+	}
+	/* The text buffer may have moved while it grew: point at it last. */
+	if (format == FORMAT_JSON)
+		add_iov(b, b->text.data, b->text.len);
+	b->count = i;
+}
+
+/*
+ * Write batch @b to standard output. Returns 0 or -errno, and in *@done
+ * the number of its messages written in full (all of them on success).
+ */
+static int write_batch(const struct out_batch *b, unsigned *done)
+{
+	size_t written;
+	unsigned i = 0;
+	int rc;
+
+	rc = cli_writev_all(STDOUT_FILENO, b->iov, b->n_iov, &written);
+	while (i < b->count && b->end[i] <= written)
+		i++;
+	*done = i;
+	return rc;
 }
 
 /* The deadline for the next message, or NULL to wait without limit. */
@@ -200,17 +267,21 @@ static struct ring_reader *open_reader(const struct recv_args *a,
 /* Read, write, release until done; returns the exit status. */
 static int receive(const struct recv_args *a, struct ring_reader *rd)
 {
-	struct cli_buf out = { NULL, 0, 0 };
+	static struct ring_msg msgs[RECV_BATCH];
+	static struct out_batch out;
 	const struct timespec *deadline;
 	unsigned flags = a->follow || a->timeout_ms >= 0 ? 0 : RING_NONBLOCK;
-	struct ring_msg msg;
+	unsigned max, written;
 	struct timespec ts;
 	uint64_t done = 0;
 	int rc, status = CLI_EXIT_OK;
 
 	while (!a->count || done < a->count) {
+		max = RECV_BATCH;
+		if (a->count && a->count - done < max)
+			max = (unsigned)(a->count - done);
 		deadline = next_deadline(a, &ts);
-		rc = ring_peek(rd, &msg, flags, deadline);
+		rc = ring_peek_batch(rd, msgs, max, flags, deadline);
 		if (rc == -EAGAIN || rc == -ETIMEDOUT) {
 			if (a->count && rc == -ETIMEDOUT) {
 				cli_error("timed out after %" PRIu64 " of %"
@@ -222,8 +293,10 @@ static int receive(const struct recv_args *a, struct ring_reader *rd)
 		if (rc == -EBADMSG) {
 			rc = ring_reader_skip(rd);
 			cli_error("skipped a corrupt message (%d slots)", rc);
-			if (rc < 0)
-				return CLI_EXIT_FAIL;
+			if (rc < 0) {
+				status = CLI_EXIT_FAIL;
+				break;
+			}
 			continue;
 		}
 		if (rc < 0) {
@@ -231,20 +304,30 @@ static int receive(const struct recv_args *a, struct ring_reader *rd)
 			status = CLI_EXIT_FAIL;
 			break;
 		}
-		out.len = 0;
-		format_message(&out, a->format, &msg);
-		rc = cli_write_all(STDOUT_FILENO, out.data, out.len);
+		build_batch(&out, a->format, msgs, (unsigned)rc);
+		rc = write_batch(&out, &written);
+		/* Release exactly what went out in full; the rest (of a
+		 * failed write, or past the batch's byte limit) is read
+		 * again. */
+		if (written) {
+			int err = ring_release_n(rd, written);
+
+			if (err < 0) {
+				cli_error("release: %s", ring_strerror(err));
+				status = CLI_EXIT_FAIL;
+				break;
+			}
+			done += written;
+		}
 		if (rc == -EPIPE)
-			break; /* the reader went away: keep the message */
+			break; /* the output went away: keep the rest */
 		if (rc < 0) {
 			cli_error("standard output: %s", strerror(-rc));
 			status = CLI_EXIT_FAIL;
 			break;
 		}
-		ring_release(rd);
-		done++;
 	}
-	free(out.data);
+	free(out.text.data);
 	return status;
 }
 

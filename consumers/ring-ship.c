@@ -3,11 +3,12 @@
  * ring-ship - the local log shipper: appends the messages of a consumer
  * group as lines to a file, rotating it by size and age.
  *
- * Nothing is lost when ring-ship is killed at any moment: the messages of a
- * batch are written (and, when asked, synced) inside ring_poll()'s handler,
- * and ring_poll() moves the group's cursor only after the handler returned
- * for every message of the batch. A restarted ring-ship gets the batch
- * that was in progress again, so at most that batch appears twice.
+ * Nothing is lost when ring-ship is killed at any moment: a batch of
+ * messages is looked at in place (ring_peek_batch), written (and, when
+ * asked, synced), and only then released (ring_release_n). A restarted
+ * ring-ship gets the batch that was in progress again, so at most that
+ * batch appears twice. After a write or sync error only the messages known
+ * to be in the output (synced, when asked) are released.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,11 +23,12 @@
 #include "ring.h"
 #include "ship_output.h"
 
-/* Messages per ring_poll() call (and per sync with --fsync batch). */
-#define SHIP_BATCH 256
+/* Messages per batch (and per sync with --fsync batch). */
+#define SHIP_BATCH SHIP_LINES_MAX
 
-/* Longest wait before the signal flags are looked at again. */
-#define SHIP_TICK_MS 100
+/* Longest wait for messages before the age of FILE is looked at again.
+ * Signals end a wait at once (RING_INTR). */
+#define SHIP_TICK_MS 500
 
 enum fsync_mode { FSYNC_ALWAYS, FSYNC_BATCH, FSYNC_NEVER };
 
@@ -52,7 +54,7 @@ static const struct cli_option ship_options[] = {
 
 static const char *const fsync_names[] = { "always", "batch", "never", NULL };
 
-/* Everything the handler needs. */
+/* The shipper's state. */
 struct shipper {
 	const char *ring;
 	const char *group;
@@ -60,9 +62,10 @@ struct shipper {
 	uint64_t rotate_size;	  /* 0 = no size limit */
 	uint64_t rotate_interval; /* seconds, 0 = none */
 	enum fsync_mode fsync;
-	unsigned in_batch;	  /* messages handled in this ring_poll */
 	uint64_t shipped;
 	uint64_t bytes;
+	const char *failed;	  /* what failed on the output, or NULL */
+	int error;		  /* and its -errno */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -173,43 +176,85 @@ static void summary(const struct shipper *s, const char *how)
 		s->shipped, s->bytes, s->out.path, s->out.rotations);
 }
 
-/*
- * Give up from inside the handler: exiting before ring_poll() returns
- * leaves the group's cursor before the whole batch, so nothing is lost.
- */
-static noreturn void die_in_batch(const struct shipper *s, const char *what,
-				  int err)
+/* Remember that @what failed on the output with @err; returns @err. */
+static int output_failed(struct shipper *s, const char *what, int err)
 {
-	cli_error("%s: %s: %s", s->out.path, what, strerror(-err));
-	summary(s, "stopped by an error");
-	_exit(CLI_EXIT_FAIL);
+	s->failed = what;
+	s->error = err;
+	return err;
 }
 
-/* ring_poll handler: append one message, rotating and syncing as asked. */
-static int ship_message(const struct ring_msg *msg, void *arg)
+/*
+ * The number of the @n messages at @msgs, from the first, that go into FILE
+ * with one write: all that fit below --rotate-size (at least one), and
+ * only one with --fsync always.
+ */
+static unsigned run_length(const struct shipper *s,
+			   const struct ring_msg *msgs, unsigned n)
 {
-	struct shipper *s = arg;
+	uint64_t size = s->out.size + msgs[0].len + 1;
+	unsigned i;
+
+	if (s->fsync == FSYNC_ALWAYS)
+		return 1;
+	for (i = 1; i < n; i++) {
+		size += msgs[i].len + 1;
+		if (s->rotate_size && size > s->rotate_size)
+			break;
+	}
+	return i;
+}
+
+/*
+ * Append the @n messages at @msgs to FILE, rotating before a message that
+ * would make it exceed --rotate-size and syncing as --fsync says. Returns
+ * 0 or -errno (s->failed says what failed); *@durable receives how many
+ * messages, from the first, are in the output for good: written, and
+ * synced unless --fsync never.
+ */
+static int write_messages(struct shipper *s, const struct ring_msg *msgs,
+			  unsigned n, unsigned *durable)
+{
+	struct iovec lines[SHIP_BATCH];
+	unsigned i = 0, run, k, done = 0;
 	int rc;
 
-	if (s->rotate_size && s->out.size &&
-	    s->out.size + msg->len + 1 > s->rotate_size) {
-		rc = ship_rotate(&s->out);
-		if (rc)
-			die_in_batch(s, "rotate", rc);
+	*durable = 0;
+	for (i = 0; i < n; i++) {
+		lines[i].iov_base = (void *)msgs[i].data;
+		lines[i].iov_len = msgs[i].len;
 	}
-	rc = ship_write(&s->out, msg->data, msg->len);
-	if (rc)
-		die_in_batch(s, "write", rc);
-	s->shipped++;
-	s->bytes += msg->len;
-	s->in_batch++;
-	/* Sync before ring_poll releases: every message with "always", the
-	 * last one of a full batch with "batch". */
-	if (s->fsync == FSYNC_ALWAYS ||
-	    (s->fsync == FSYNC_BATCH && s->in_batch == SHIP_BATCH)) {
+	for (i = 0; i < n; i += run) {
+		if (s->rotate_size && s->out.size &&
+		    s->out.size + msgs[i].len + 1 > s->rotate_size) {
+			/* The closed file is synced unless --fsync never. */
+			rc = ship_rotate(&s->out);
+			if (rc)
+				return output_failed(s, "rotate", rc);
+			*durable = done;
+		}
+		run = run_length(s, msgs + i, n - i);
+		rc = ship_write_lines(&s->out, lines + i, run, &k);
+		for (; k; k--, done++) {
+			s->shipped++;
+			s->bytes += msgs[done].len;
+		}
+		if (s->fsync == FSYNC_NEVER)
+			*durable = done;
+		if (rc)
+			return output_failed(s, "write", rc);
+		if (s->fsync == FSYNC_ALWAYS) {
+			rc = ship_sync(&s->out);
+			if (rc)
+				return output_failed(s, "sync", rc);
+			*durable = done;
+		}
+	}
+	if (s->fsync == FSYNC_BATCH) {
 		rc = ship_sync(&s->out);
 		if (rc)
-			die_in_batch(s, "sync", rc);
+			return output_failed(s, "sync", rc);
+		*durable = done;
 	}
 	return 0;
 }
@@ -229,29 +274,34 @@ static struct timespec after_ms(long ms)
 	return ts;
 }
 
-/* One ring_poll() call and what follows it; returns its result. */
+/*
+ * Look at up to SHIP_BATCH messages (waiting at most until @deadline, and
+ * not past a signal), write them, release what is in the output for good.
+ * Returns the number of messages read, or a negative errno of the ring, or
+ * of the output (then s->failed is set).
+ */
 static int ship_batch(struct shipper *s, struct ring_reader *rd,
-		      unsigned flags)
+		      unsigned flags, const struct timespec *deadline)
 {
-	struct timespec deadline = after_ms(SHIP_TICK_MS);
-	int n, rc;
+	static struct ring_msg msgs[SHIP_BATCH];
+	unsigned durable;
+	int n, rc, err;
 
-	s->in_batch = 0;
-	n = ring_poll(rd, ship_message, s, SHIP_BATCH, flags, &deadline);
-	/* A batch cut short by an empty ring is synced right after. */
-	if (n > 0 && s->fsync == FSYNC_BATCH && s->in_batch != SHIP_BATCH) {
-		rc = ship_sync(&s->out);
-		if (rc)
-			cli_fail("%s: sync: %s", s->out.path, strerror(-rc));
-	}
+	n = ring_peek_batch(rd, msgs, SHIP_BATCH, flags | RING_INTR, deadline);
 	if (n == -EBADMSG) {
 		rc = ring_reader_skip(rd);
 		cli_error("skipped a corrupt message (%d slots)", rc);
-		if (rc < 0)
-			return rc;
-		return 0;
+		return rc < 0 ? rc : 0;
 	}
-	return n;
+	if (n <= 0)
+		return n;
+	rc = write_messages(s, msgs, (unsigned)n, &durable);
+	if (durable) {
+		err = ring_release_n(rd, durable);
+		if (err < 0)
+			return err;
+	}
+	return rc ? rc : n;
 }
 
 /* Housekeeping between batches: reopen, rotation by age, compression. */
@@ -279,31 +329,42 @@ static void ship_housekeeping(struct shipper *s)
 	}
 }
 
-/* Ship until a stop signal, then what was in the ring at that moment. */
-static void ship_loop(struct shipper *s, struct ring *r,
-		      struct ring_reader *rd)
+/*
+ * Ship until a stop signal, then what was in the ring at that moment.
+ * Returns 0, or a negative errno after an output error (s->failed).
+ */
+static int ship_loop(struct shipper *s, struct ring *r,
+		     struct ring_reader *rd)
 {
+	struct timespec deadline;
 	struct ring_stats st;
 	int n;
 
 	while (!stop_requested) {
-		n = ship_batch(s, rd, 0);
-		if (n < 0 && n != -ETIMEDOUT && n != -EAGAIN)
+		deadline = after_ms(SHIP_TICK_MS);
+		n = ship_batch(s, rd, 0, &deadline);
+		if (s->failed)
+			return n;
+		if (n < 0 && n != -ETIMEDOUT && n != -EINTR)
 			cli_fail("read: %s", ring_strerror(n));
 		ship_housekeeping(s);
 	}
 	if (ring_stats(r, &st) < 0)
-		return;
+		return 0;
 	while ((int64_t)(st.tail - ring_reader_position(rd)) > 0) {
-		n = ship_batch(s, rd, RING_NONBLOCK);
+		n = ship_batch(s, rd, RING_NONBLOCK, NULL);
+		if (s->failed)
+			return n;
 		if (n == -EAGAIN)
 			break;
-		if (n < 0)
+		if (n < 0 && n != -EINTR)
 			cli_fail("read: %s", ring_strerror(n));
 	}
+	return 0;
 }
 
-/* Install the signal handlers (no SA_RESTART: nothing blocks long). */
+/* Install the signal handlers (no SA_RESTART: a wait for messages ends
+ * with -EINTR so that the flags are looked at at once). */
 static void set_signals(void)
 {
 	struct sigaction sa;
@@ -347,7 +408,16 @@ int main(int argc, char **argv)
 			cli_fail("%s: compress: %s", s.out.path,
 				 strerror(-rc));
 	}
-	ship_loop(&s, r, rd);
+	if (ship_loop(&s, r, rd) < 0) {
+		cli_error("%s: %s: %s", s.out.path, s.failed,
+			  strerror(-s.error));
+		ship_close(&s.out);
+		ring_reader_close(rd);
+		ring_close(r);
+		summary(&s, "stopped by an error");
+		free(path);
+		return CLI_EXIT_FAIL;
+	}
 	rc = ship_close(&s.out);
 	if (rc)
 		cli_fail("%s: close: %s", s.out.path, strerror(-rc));

@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "../tools/cli.h"
+
 /* Name of rotated file @i (FILE.i, or FILE.i.gz when @gz). */
 static void rotated_name(const struct ship_output *o, unsigned i, int gz,
 			 char *buf, size_t len)
@@ -74,39 +76,39 @@ int ship_open(struct ship_output *o)
 	return 0;
 }
 
-/* Append a line: the payload and a newline unless it ends with one. */
-int ship_write(struct ship_output *o, const void *data, size_t len)
+/* Append lines, each with a newline unless it ends with one. */
+int ship_write_lines(struct ship_output *o, const struct iovec *lines,
+		     unsigned n, unsigned *done)
 {
-	struct iovec iov[2], *v = iov;
-	int count = 1;
-	ssize_t n;
+	struct iovec iov[2 * SHIP_LINES_MAX];
+	size_t end[SHIP_LINES_MAX], bytes = 0, written;
+	unsigned i, k = 0;
+	int rc;
 
-	iov[0].iov_base = (void *)data;
-	iov[0].iov_len = len;
-	iov[1].iov_base = "\n";
-	iov[1].iov_len = 1;
-	if (!len || ((const char *)data)[len - 1] != '\n')
-		count = 2;
-	while (count) {
-		n = writev(o->fd, v, count);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
+	*done = 0;
+	if (n > SHIP_LINES_MAX)
+		return -EINVAL;
+	if (!n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		const char *p = lines[i].iov_base;
+		size_t len = lines[i].iov_len;
+
+		iov[k++] = lines[i];
+		bytes += len;
+		if (!len || p[len - 1] != '\n') {
+			iov[k].iov_base = "\n";
+			iov[k++].iov_len = 1;
+			bytes++;
 		}
-		o->size += (uint64_t)n;
-		/* Skip what was written (a short write is rare but legal). */
-		while (count && (size_t)n >= v->iov_len) {
-			n -= (ssize_t)v->iov_len;
-			v++;
-			count--;
-		}
-		if (count) {
-			v->iov_base = (char *)v->iov_base + n;
-			v->iov_len -= (size_t)n;
-		}
+		end[i] = bytes;
 	}
-	return 0;
+	rc = cli_writev_all(o->fd, iov, k, &written);
+	o->size += written;
+	for (i = 0; i < n && end[i] <= written; i++)
+		;
+	*done = i;
+	return rc;
 }
 
 /* fdatasync the current file. */

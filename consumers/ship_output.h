@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 #include <time.h>
 
 /* The current output file and how to rotate it. */
@@ -33,11 +34,17 @@ struct ship_output {
  */
 int ship_open(struct ship_output *o);
 
+/* Lines ship_write_lines() takes at most per call. */
+#define SHIP_LINES_MAX 256
+
 /*
- * ship_write - append @len bytes and a newline (unless they end with one).
- * Returns 0 or -errno.
+ * ship_write_lines - append the @n (at most SHIP_LINES_MAX) payloads of
+ * @lines, each followed by a newline unless it ends with one, with as few
+ * writev(2) calls as possible. *@done receives how many were written in
+ * full, also on error. Returns 0 or -errno (-EINVAL if @n is too large).
  */
-int ship_write(struct ship_output *o, const void *data, size_t len);
+int ship_write_lines(struct ship_output *o, const struct iovec *lines,
+		     unsigned n, unsigned *done);
 
 /*
  * ship_sync - fdatasync the current file. Returns 0 or -errno.

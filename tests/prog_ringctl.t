@@ -1,10 +1,10 @@
 #!/bin/bash
 # prog_ringctl.t - ringctl: create with every option, info, stat as text and
-# JSON (parsed here), --watch until SIGINT, check, group add/rm/reset/list,
-# rm. Runs from the repository root.
+# JSON (parsed here, with the attached processes), --watch until SIGINT,
+# check, group add/rm/reset/list, rm. Runs from the repository root.
 
 BIN=bin
-PLAN=32
+PLAN=37
 echo "1..$PLAN"
 n=0
 failed=0
@@ -65,6 +65,9 @@ for k, v in s.items():
     if k != "groups":
         print("%s=%s" % (k, v))
 print("group_names=%s" % " ".join(sorted(g["name"] for g in s["groups"])))
+for p in s["process_list"]:
+    print("proc.%d=%s %s %s %d %d" % (p["pid"], p["role"], p["alive"],
+          p.get("group", "-"), p["committed"], p["dropped"]))
 for g in s["groups"]:
     for k, v in g.items():
         print("%s.%s=%s" % (g["name"], k, v))
@@ -89,6 +92,9 @@ grep -q '^capacity     128 KiB (4096 slots of 32 bytes)$' "$TMP/info"
 ok $? "info shows capacity and slot size" "$(cat "$TMP/info")"
 grep -q '^when full    drop$' "$TMP/info" && grep -q '^timestamps   yes$' "$TMP/info"
 ok $? "info shows the policy and the timestamps flag"
+grep -q '^format       version [1-9][0-9]*, [1-9][0-9]* bytes of header per message$' "$TMP/info" &&
+	grep -q "^file size    .* ($(stat -c %s "/dev/shm/$R") bytes)\$" "$TMP/info"
+ok $? "info shows the format version, header size and file size" "$(cat "$TMP/info")"
 t "$BIN/ringctl" info "/dev/shm/$R" > "$TMP/info2"
 cmp -s "$TMP/info" "$TMP/info2"
 ok $? "a name without a slash means the ring in /dev/shm"
@@ -133,6 +139,38 @@ ok $(( !($(val readers) >= 1) )) "and is counted as a reader"
 t "$BIN/ring-send" "$R" -q -m last
 wait_exit $reader
 is "$?:$(wc -l < "$TMP/follow")" "0:7" "the reader got its messages"
+
+# The process list: a reader that follows is a live reader of its group
+# until it is killed; a producer shows what it committed.
+"$BIN/ring-recv" "$R" --group audit --follow > /dev/null &
+reader=$!
+PIDS+=($reader)
+for i in $(seq 1 200); do
+	snap && [ -n "$(val "proc.$reader")" ] && break
+	sleep 0.05
+done
+is "$(val "proc.$reader")" "reader True audit 0 0" \
+	"stat --json lists a following ring-recv as a live reader of its group"
+kill -9 $reader
+wait $reader 2>/dev/null
+snap
+is "$(val "proc.$reader")" "reader False audit 0 0" \
+	"after it was killed it is listed as not alive"
+mkfifo "$TMP/fifo"
+"$BIN/ring-send" "$R" -q < "$TMP/fifo" &
+sender=$!
+PIDS+=($sender)
+exec 3> "$TMP/fifo"
+printf 'one\ntwo\nthree\n' >&3
+for i in $(seq 1 200); do
+	snap && [ "$(val "proc.$sender")" = "producer True - 3 0" ] && break
+	sleep 0.05
+done
+is "$(val "proc.$sender")" "producer True - 3 0" \
+	"a producer is listed, alive, with the messages it committed"
+exec 3>&-
+wait_exit $sender
+is $? 0 "the producer ends with its input"
 
 # --- stat --watch --------------------------------------------------------------
 "$BIN/ringctl" stat "$R" --json --watch 0.05 > "$TMP/watch" &

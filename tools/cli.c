@@ -8,9 +8,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 const char *cli_prog = "ring";
@@ -443,6 +445,48 @@ int cli_write_all(int fd, const void *data, size_t len)
 		}
 		p += n;
 		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Write the buffers of @iov in order (see cli.h). */
+int cli_writev_all(int fd, const struct iovec *iov, size_t count,
+		   size_t *written)
+{
+	struct iovec head;	/* what is left of a partly written buffer */
+	size_t first = 0;	/* next buffer not written in full */
+	size_t skip = 0;	/* bytes of iov[first] already written */
+	ssize_t n;
+
+	*written = 0;
+	while (first < count) {
+		if (!iov[first].iov_len) {
+			first++;
+			continue;
+		}
+		if (skip) {
+			/* Finish the partly written buffer on its own. */
+			head.iov_base = (char *)iov[first].iov_base + skip;
+			head.iov_len = iov[first].iov_len - skip;
+			n = writev(fd, &head, 1);
+		} else {
+			n = writev(fd, iov + first,
+				   (int)(count - first < IOV_MAX ?
+						 count - first : IOV_MAX));
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		*written += (size_t)n;
+		n += (ssize_t)skip;
+		skip = 0;
+		while (first < count && (size_t)n >= iov[first].iov_len) {
+			n -= (ssize_t)iov[first].iov_len;
+			first++;
+		}
+		skip = (size_t)n;
 	}
 	return 0;
 }

@@ -168,6 +168,18 @@ void cli_buf_base64(struct cli_buf *b, const void *s, size_t len);
  */
 int cli_write_all(int fd, const void *data, size_t len);
 
+struct iovec;
+
+/*
+ * cli_writev_all - write the @count buffers of @iov to @fd in order, with
+ * as few writev(2) calls as the kernel allows (at most IOV_MAX buffers
+ * each), retrying short writes and EINTR. @iov is not changed. *@written
+ * receives the bytes written, also on error (to tell what went out).
+ * Returns 0 or -errno.
+ */
+int cli_writev_all(int fd, const struct iovec *iov, size_t count,
+		   size_t *written);
+
 /*
  * cli_utf8_valid - 1 if the @len bytes at @s are valid UTF-8, else 0.
  */

@@ -8,7 +8,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -201,7 +200,6 @@ int cmd_info(int argc, char **argv)
 {
 	struct ring_stats st;
 	char a[32], b[32], when[64];
-	struct stat fst;
 	struct tm tm;
 	time_t secs;
 	struct ring *r;
@@ -217,10 +215,10 @@ int cmd_info(int argc, char **argv)
 	localtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
 	printf("path         %s\n", path);
-	if (stat(path, &fst) == 0)
-		printf("file size    %s (%jd bytes)\n",
-		       cli_human_size((uint64_t)fst.st_size, a, sizeof(a)),
-		       (intmax_t)fst.st_size);
+	printf("format       version %" PRIu32 ", %" PRIu32
+	       " bytes of header per message\n", st.version, st.hdr_size);
+	printf("file size    %s (%" PRIu64 " bytes)\n",
+	       cli_human_size(st.file_size, a, sizeof(a)), st.file_size);
 	printf("capacity     %s (%" PRIu64 " slots of %" PRIu64 " bytes)\n",
 	       cli_human_size(st.capacity, a, sizeof(a)), st.slot_count,
 	       st.slot_size);

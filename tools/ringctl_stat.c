@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * ringctl_stat.c - "ringctl stat": a ring's counters and its groups, as
- * text or JSON, once or every SECS seconds (with rates) until SIGINT.
+ * ringctl_stat.c - "ringctl stat": a ring's counters, its groups and its
+ * attached processes, as text or JSON, once or every SECS seconds (with
+ * rates) until SIGINT.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,11 +16,13 @@
 #include "cli.h"
 #include "ringctl.h"
 
-/* One reading of the ring and its groups. */
+/* One reading of the ring, its groups and its attached processes. */
 struct snapshot {
 	struct ring_stats ring;
 	struct ring_group_stats *groups;
 	int n_groups;
+	struct ring_proc_info *procs;
+	int n_procs;
 	double when; /* CLOCK_MONOTONIC seconds */
 };
 
@@ -41,7 +44,50 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Read the ring's and every group's counters into @s. */
+/* Read the process table into @s (it may grow while it is read). */
+static void take_procs(struct ring *r, const char *path, struct snapshot *s)
+{
+	int n, max = 0;
+
+	s->procs = NULL;
+	for (;;) {
+		n = ring_proc_list(r, s->procs, (unsigned)max);
+		if (n < 0)
+			cli_fail("%s: %s", path, ring_strerror(n));
+		if (n <= max)
+			break;
+		max = n + 8;
+		free(s->procs);
+		s->procs = calloc((size_t)max, sizeof(*s->procs));
+		if (!s->procs)
+			cli_fail("out of memory");
+	}
+	s->n_procs = n;
+}
+
+/* Free what take_snapshot() allocated. */
+static void free_snapshot(struct snapshot *s)
+{
+	free(s->groups);
+	free(s->procs);
+}
+
+/* "producer", "reader" or both, for RING_ROLE_* bits @role. */
+static const char *role_name(uint32_t role)
+{
+	switch (role & (RING_ROLE_PRODUCER | RING_ROLE_READER)) {
+	case RING_ROLE_PRODUCER:
+		return "producer";
+	case RING_ROLE_READER:
+		return "reader";
+	case RING_ROLE_PRODUCER | RING_ROLE_READER:
+		return "producer+reader";
+	}
+	return "none";
+}
+
+/* Read the ring's and every group's counters and the process table into
+ * @s. */
 static void take_snapshot(struct ring *r, const char *path,
 			  struct snapshot *s)
 {
@@ -72,6 +118,7 @@ static void take_snapshot(struct ring *r, const char *path,
 			k++;
 	}
 	s->n_groups = k;
+	take_procs(r, path, s);
 	s->when = now_seconds();
 	free(names);
 }
@@ -102,6 +149,51 @@ static uint64_t used_bytes(const struct ring_stats *st)
 	return (st->tail - st->min_cursor) * st->slot_size;
 }
 
+/* Print the process table of @s as text, one line per entry. */
+static void print_procs_text(const struct snapshot *s)
+{
+	const struct ring_proc_info *p;
+	int i;
+
+	if (!s->n_procs)
+		return;
+	printf("  %-8s %-8s %-5s %12s %10s  %s\n", "pid", "role", "alive",
+	       "committed", "dropped", "group");
+	for (i = 0; i < s->n_procs; i++) {
+		p = &s->procs[i];
+		printf("  %-8d %-8s %-5s %12" PRIu64 " %10" PRIu64 "  %s\n",
+		       (int)p->pid, role_name(p->role), p->alive ? "yes" : "no",
+		       p->committed, p->dropped,
+		       p->role & RING_ROLE_READER ? p->group : "-");
+	}
+}
+
+/* Append the process table of @s to @b as the JSON member "process_list". */
+static void procs_json(struct cli_buf *b, const struct snapshot *s)
+{
+	const struct ring_proc_info *p;
+	int i;
+
+	cli_buf_put(b, ",\"process_list\":[", 17);
+	for (i = 0; i < s->n_procs; i++) {
+		p = &s->procs[i];
+		cli_buf_printf(b, "%s{\"pid\":%d,\"tid\":%d,\"role\":\"%s\""
+			       ",\"alive\":%s,\"claim_open\":%s,\"committed\":%"
+			       PRIu64 ",\"aborted\":%" PRIu64 ",\"dropped\":%"
+			       PRIu64 ",\"attach_ns\":%" PRIu64, i ? "," : "",
+			       (int)p->pid, (int)p->tid, role_name(p->role),
+			       p->alive ? "true" : "false",
+			       p->claim_open ? "true" : "false", p->committed,
+			       p->aborted, p->dropped, p->attach_ns);
+		if (p->role & RING_ROLE_READER) {
+			cli_buf_put(b, ",\"group\":", 9);
+			cli_buf_json_string(b, p->group, strlen(p->group));
+		}
+		cli_buf_put(b, "}", 1);
+	}
+	cli_buf_put(b, "]", 1);
+}
+
 /* Print @s as text; rates against @prev when given. */
 static void print_text(const char *path, const struct snapshot *s,
 		       const struct snapshot *prev)
@@ -128,6 +220,7 @@ static void print_text(const char *path, const struct snapshot *s,
 		       rate(st->dropped, prev->ring.dropped, dt));
 	printf("\nprocesses: %" PRIu32 " attached, %" PRIu32 " producing, %"
 	       PRIu32 " reading\n", st->processes, st->producers, st->readers);
+	print_procs_text(s);
 	if (!s->n_groups) {
 		printf("groups: none\n");
 		return;
@@ -182,6 +275,7 @@ static void print_json(const char *path, const struct snapshot *s,
 			       "%.1f,\"dropped_per_sec\":%.1f", dt,
 			       rate(st->committed, prev->ring.committed, dt),
 			       rate(st->dropped, prev->ring.dropped, dt));
+	procs_json(&b, s);
 	cli_buf_put(&b, ",\"groups\":[", 11);
 	for (i = 0; i < s->n_groups; i++) {
 		const struct ring_group_stats *g = &s->groups[i];
@@ -283,7 +377,7 @@ int cmd_stat(int argc, char **argv)
 			print_text(path, &cur, have_prev ? &prev : NULL);
 		fflush(stdout);
 		if (have_prev)
-			free(prev.groups);
+			free_snapshot(&prev);
 		prev = cur;
 		have_prev = 1;
 		if (watch <= 0)
@@ -294,7 +388,7 @@ int cmd_stat(int argc, char **argv)
 		if (!json)
 			printf("\n");
 	}
-	free(prev.groups);
+	free_snapshot(&prev);
 	ring_close(r);
 	free(path);
 	return CLI_EXIT_OK;
