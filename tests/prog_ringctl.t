@@ -151,8 +151,7 @@ for i in $(seq 1 200); do
 done
 is "$(val "proc.$reader")" "reader True audit 0 0" \
 	"stat --json lists a following ring-recv as a live reader of its group"
-kill -9 $reader
-wait $reader 2>/dev/null
+{ kill -9 $reader; wait $reader; } 2>/dev/null
 snap
 is "$(val "proc.$reader")" "reader False audit 0 0" \
 	"after it was killed it is listed as not alive"
