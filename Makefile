@@ -120,3 +120,6 @@ install: all
 		install -d $(DESTDIR)$(MANDIR)/man$$d; \
 		install -m 0644 man/*.$$d $(DESTDIR)$(MANDIR)/man$$d/; \
 	done
+
+# Objects made through pattern chains are kept (no rebuild on the next run).
+.SECONDARY:

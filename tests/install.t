@@ -10,7 +10,7 @@ ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok 
 echo "1..9"
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
-env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s install DESTDIR="$dest" PREFIX=/usr >"$dest/log" 2>&1
+env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u SANITIZE make -s install DESTDIR="$dest" PREFIX=/usr >"$dest/log" 2>&1
 ok $? "make install DESTDIR=... PREFIX=/usr"
 ok "$([ -f "$dest/usr/include/ring.h" ]; echo $?)" "header installed"
 ok "$([ -f "$dest/usr/lib/libring.a" ] && [ -L "$dest/usr/lib/libring.so" ]; echo $?)" "static and shared libraries"
