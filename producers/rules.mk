@@ -1,7 +1,7 @@
 # producers: programs that write into a ring.
-BINS += bin/ring-send
+BINS += $(BIN)/ring-send
 
-bin/ring-send: $(BUILD)/producers/ring-send.o $(BUILD)/producers/frames.o \
+$(BIN)/ring-send: $(BUILD)/producers/ring-send.o $(BUILD)/producers/frames.o \
 		$(BUILD)/tools/cli.o $(LIB_A)
-	@mkdir -p bin
+	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROG_LDLIBS)

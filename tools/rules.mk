@@ -1,6 +1,6 @@
 # tools: ringctl, the helpers every program links (tools/cli.o), the zlib
 # check for ring-ship, and `make demo`.
-BINS += bin/ringctl
+BINS += $(BIN)/ringctl
 
 # ring-ship compresses rotated files with zlib. Like the top Makefile, a
 # missing zlib1g-dev is installed when run as root; otherwise the build
@@ -16,9 +16,9 @@ endif
 endif
 ZLIB_LIBS := $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
 
-bin/ringctl: $(BUILD)/tools/ringctl.o $(BUILD)/tools/ringctl_stat.o \
+$(BIN)/ringctl: $(BUILD)/tools/ringctl.o $(BUILD)/tools/ringctl_stat.o \
 		$(BUILD)/tools/cli.o $(LIB_A)
-	@mkdir -p bin
+	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROG_LDLIBS)
 
 # Two ring-send producers and a ring-recv reader through a ring in /dev/shm.

@@ -1,0 +1,29 @@
+# bench: bin/ring-bench, the transport comparison, and `make bench`.
+#
+# ZeroMQ is optional: with libzmq found by pkg-config the zmq transport is
+# built in (HAVE_ZMQ), otherwise ring-bench builds without it.
+BENCH_ZMQ := $(shell $(PKG_CONFIG) --exists libzmq 2>/dev/null && echo yes)
+BENCH_SRCS := bench/ring-bench.c bench/bench_run.c bench/bench_util.c \
+	bench/stream.c bench/transport_ring.c bench/transport_pipe.c \
+	bench/transport_unix.c bench/transport_mq.c
+BENCH_LIBS := -lrt
+ifeq ($(BENCH_ZMQ),yes)
+BENCH_SRCS += bench/transport_zmq.c
+BENCH_LIBS += $(shell $(PKG_CONFIG) --libs libzmq)
+$(BUILD)/bench/%.o: ALL_CFLAGS += -DHAVE_ZMQ $(shell $(PKG_CONFIG) --cflags libzmq)
+endif
+BENCH_OBJS := $(BENCH_SRCS:%.c=$(BUILD)/%.o)
+
+BINS += $(BIN)/ring-bench
+$(BIN)/ring-bench: $(BENCH_OBJS) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROG_LDLIBS) $(BENCH_LIBS)
+
+# The fixed matrix of bench/README.md: table, bench/results.csv, SVG plots.
+# (A sanitizer build puts its programs in $(BUILD)/bin, never in bin/.)
+bench: $(BIN)/ring-bench
+	RING_BENCH_BIN=$(BIN)/ring-bench bench/run.sh
+
+.PHONY: bench-syscalls
+bench-syscalls: $(BIN)/ring-bench
+	RING_BENCH_BIN=$(BIN)/ring-bench bench/syscalls.sh
