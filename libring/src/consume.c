@@ -27,7 +27,9 @@
 #ifndef RL_SPIN_CHUNK
 #define RL_SPIN_CHUNK 4
 #endif
+#ifndef RL_COALESCE_CHUNK
 #define RL_COALESCE_CHUNK 32 /* pauses between looks at the tail */
+#endif
 #define RL_SPIN_ROUND 512     /* pauses between looks at the clock */
 #ifndef RL_COALESCE_NS
 #define RL_COALESCE_NS 5000ull /* longest wait for a batch to build up */

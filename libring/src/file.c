@@ -265,8 +265,10 @@ static int handle_new(int fd, const struct rl_super *sb, unsigned flags,
 		return err;
 	}
 	r->max_slots = rl_msg_slots(r, sb->max_message);
-	if (!(flags & RING_OPEN_RDONLY))
+	if (!(flags & RING_OPEN_RDONLY)) {
+		rl_membarrier_register(r);
 		rl_sweep_dead(r);
+	}
 	rl_register_handle(r);
 	*out = r;
 	return 0;

@@ -59,6 +59,7 @@ struct ring {
 
 	uint32_t spins;
 	uint32_t recovery_ms;
+	bool membarrier_ok;    /* wakers may skip their fence (wait.c) */
 
 	pthread_mutex_t lock;  /* guards locals, owned, readers */
 	struct rl_local *locals; /* list; nodes live until ring_close */
@@ -108,6 +109,7 @@ int rl_group_name_ok(const char *name);
 uint64_t rl_group_lock_off(const struct ring *r, uint32_t gidx);
 
 /* ---- wait.c ---- */
+void rl_membarrier_register(struct ring *r);
 uint64_t rl_now_ns(void);
 uint64_t rl_deadline_ns(const struct timespec *deadline);
 void rl_wake(struct ring *r, struct rl_eventcount *ec);

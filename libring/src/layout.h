@@ -77,7 +77,7 @@ static_assert(offsetof(struct rl_super, checksum) == 112, "superblock layout");
  */
 struct rl_eventcount {
 	uint32_t seq;	  /* futex word: bumped by a waker that saw waiters */
-	uint32_t waiters; /* number of processes announced asleep */
+	uint32_t waiters; /* non-zero: somebody announced it may sleep */
 };
 
 struct rl_hot {

@@ -113,7 +113,6 @@ static bool claim_resolved(struct ring *r, struct rl_proc *e)
 static void retire_entry(struct ring *r, struct rl_proc *e)
 {
 	struct rl_hot *h = r->hot;
-	uint32_t sleeping = load_relaxed(&e->sleeping);
 	uint32_t cs = load_relaxed(&e->claim_state);
 
 	fetch_add_relaxed(&h->retired_committed, load_relaxed(&e->committed));
@@ -126,10 +125,8 @@ static void retire_entry(struct ring *r, struct rl_proc *e)
 		if (load_acquire(&r->commit[s & r->mask]) != s + 1)
 			fetch_add_relaxed(&h->recovered, 1);
 	}
-	if (sleeping == RL_SLEEP_DATA)
-		__atomic_fetch_sub(&h->data.waiters, 1, __ATOMIC_SEQ_CST);
-	else if (sleeping == RL_SLEEP_SPACE)
-		__atomic_fetch_sub(&h->space.waiters, 1, __ATOMIC_SEQ_CST);
+	/* A sleeper that died asleep left the eventcount's flag set: the
+	 * next waker clears it with one needless wake (wait.c). */
 	store_relaxed(&e->sleeping, RL_SLEEP_NONE);
 	store_relaxed(&e->committed, 0);
 	store_relaxed(&e->aborted, 0);
