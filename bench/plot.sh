@@ -99,6 +99,7 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set logscale y
+set yrange [100:*]
 set grid ytics
 set ylabel 'round trip (ns, log scale)'
 set format y '%.0s%c'

@@ -49,6 +49,7 @@ static unsigned ring_open_flags(void)
 static int ring_make(const struct bench *b, const char *path, uint32_t groups)
 {
 	struct ring_config cfg;
+	const char *slot;
 	struct ring *r;
 	char name[16];
 	uint32_t i;
@@ -56,6 +57,9 @@ static int ring_make(const struct bench *b, const char *path, uint32_t groups)
 
 	ring_config_init(&cfg);
 	cfg.capacity = b->o.capacity;
+	slot = getenv("RING_BENCH_SLOT"); /* slot size, for choosing the default */
+	if (slot && *slot)
+		cfg.slot_size = (uint32_t)strtoul(slot, NULL, 0);
 	if (cfg.max_message < b->o.size)
 		cfg.max_message = b->o.size;
 	if (cfg.groups < groups)
