@@ -27,3 +27,11 @@ bench: $(BIN)/ring-bench
 .PHONY: bench-syscalls
 bench-syscalls: $(BIN)/ring-bench
 	RING_BENCH_BIN=$(BIN)/ring-bench bench/syscalls.sh
+
+# The machine's own limits, without libring (bench/ceiling.c).
+.PHONY: bench-ceiling
+bench-ceiling: $(BUILD)/bench-ceiling/ring-ceiling
+	$(BUILD)/bench-ceiling/ring-ceiling
+$(BUILD)/bench-ceiling/ring-ceiling: bench/ceiling.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
