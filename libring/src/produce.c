@@ -164,24 +164,6 @@ static int claim(struct ring *r, struct rl_local *l, const uint32_t *prefix,
 	return (int)k;
 }
 
-#ifndef RL_PREFETCH_BYTES
-#define RL_PREFETCH_BYTES 512
-#endif
-/*
- * Ask for the cache lines the next messages will be written to, in
- * exclusive state: they were last read by a reader on another core, and
- * fetching them one store miss at a time is what bounds a streaming
- * producer.
- */
-static inline void prefetch_ahead(struct ring *r, uint64_t end)
-{
-	const uint8_t *p = rl_slot(r, end);
-
-	for (unsigned off = 0; off < RL_PREFETCH_BYTES; off += RL_CACHELINE)
-		__builtin_prefetch(p + off, 1, 3);
-	__builtin_prefetch(&r->commit[(end + 8) & r->mask], 1, 3);
-}
-
 /* Write a message header at @pos. */
 static inline void write_header(struct ring *r, uint64_t pos, uint32_t len,
 				uint32_t type, uint32_t flags)
@@ -356,7 +338,6 @@ int ring_send(struct ring *r, uint32_t type, const void *data, size_t len,
 			count(&l->me->dropped, 1);
 		return err;
 	}
-	prefetch_ahead(r, pos + slots);
 	write_header(r, pos, (uint32_t)len, type, 0);
 	if (len) /* data may be NULL for an empty message */
 		memcpy(rl_slot(r, pos) + r->geo.hdr_size, data, len);
@@ -403,7 +384,6 @@ int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
 			count(&l->me->dropped, n);
 		return k;
 	}
-	prefetch_ahead(r, pos + prefix[k - 1]);
 	p = pos;
 	for (int i = 0; i < k; i++) {
 		write_header(r, p, msgs[i].len, msgs[i].type, 0);
