@@ -223,6 +223,38 @@ static int producer_checks(struct ring *r, struct rl_local **l)
 	return 0;
 }
 
+/*
+ * Claim room for one message of @len bytes and write its header: the part
+ * ring_reserve() and ring_send() share. Returns 0 with *@lp and *@posp, or
+ * a negative errno (a drop counted).
+ */
+static inline int claim_one(struct ring *r, size_t len, uint32_t type,
+			    unsigned flags, const struct timespec *deadline,
+			    struct rl_local **lp, uint64_t *posp,
+			    uint32_t *slotsp)
+{
+	struct rl_local *l;
+	uint32_t slots;
+	int err;
+
+	err = producer_checks(r, &l);
+	if (unlikely(err))
+		return err;
+	if (unlikely(len > r->geo.max_message))
+		return -EMSGSIZE;
+	slots = rl_msg_slots(r, len);
+	err = claim(r, l, &slots, 1, flags, deadline, posp);
+	if (unlikely(err < 0)) {
+		if (err == -ENOBUFS)
+			count(&l->me->dropped, 1);
+		return err;
+	}
+	write_header(r, *posp, (uint32_t)len, type, 0);
+	*lp = l;
+	*slotsp = slots;
+	return 0;
+}
+
 int ring_reserve(struct ring *r, size_t len, uint32_t type, unsigned flags,
 		 const struct timespec *deadline, struct ring_claim *c)
 {
@@ -233,19 +265,9 @@ int ring_reserve(struct ring *r, size_t len, uint32_t type, unsigned flags,
 
 	if (unlikely(!c || (flags & ~(RING_POLICY_MASK | RING_INTR))))
 		return -EINVAL;
-	err = producer_checks(r, &l);
+	err = claim_one(r, len, type, flags, deadline, &l, &pos, &slots);
 	if (unlikely(err))
 		return err;
-	if (unlikely(len > r->geo.max_message))
-		return -EMSGSIZE;
-	slots = rl_msg_slots(r, len);
-	err = claim(r, l, &slots, 1, flags, deadline, &pos);
-	if (unlikely(err < 0)) {
-		if (err == -ENOBUFS)
-			count(&l->me->dropped, 1);
-		return err;
-	}
-	write_header(r, pos, (uint32_t)len, type, 0);
 	c->data = rl_slot(r, pos) + r->geo.hdr_size;
 	c->len = (uint32_t)len;
 	c->type = type;
@@ -326,19 +348,9 @@ int ring_send(struct ring *r, uint32_t type, const void *data, size_t len,
 
 	if (unlikely((flags & ~(RING_POLICY_MASK | RING_INTR)) || (len && !data)))
 		return -EINVAL;
-	err = producer_checks(r, &l);
+	err = claim_one(r, len, type, flags, deadline, &l, &pos, &slots);
 	if (unlikely(err))
 		return err;
-	if (unlikely(len > r->geo.max_message))
-		return -EMSGSIZE;
-	slots = rl_msg_slots(r, len);
-	err = claim(r, l, &slots, 1, flags, deadline, &pos);
-	if (unlikely(err < 0)) {
-		if (err == -ENOBUFS)
-			count(&l->me->dropped, 1);
-		return err;
-	}
-	write_header(r, pos, (uint32_t)len, type, 0);
 	if (len) /* data may be NULL for an empty message */
 		memcpy(rl_slot(r, pos) + r->geo.hdr_size, data, len);
 	publish_commit(r, pos);
