@@ -107,16 +107,8 @@ static void parse_args(int argc, char **argv, struct recv_args *a)
 			exit(CLI_EXIT_OK);
 		}
 	}
-	if (cli_operand_count(&p) < 1)
-		cli_usage_error("missing RING");
-	if (cli_operand_count(&p) > 1)
-		cli_usage_error("unexpected argument '%s'", cli_operand(&p, 1));
-	if (!a->group)
-		cli_usage_error("missing --group NAME");
-	if (!*a->group || strlen(a->group) > RING_GROUP_NAME_MAX)
-		cli_usage_error("--group: a name of 1 to %d bytes",
-				RING_GROUP_NAME_MAX);
-	a->ring = cli_operand(&p, 0);
+	a->ring = cli_ring_operand(&p);
+	cli_check_group(a->group);
 }
 
 /* Messages looked at (and written with one writev) at most per batch. */
@@ -229,41 +221,6 @@ static int write_batch(const struct out_batch *b, unsigned *done)
 	return rc;
 }
 
-/* The deadline for the next message, or NULL to wait without limit. */
-static const struct timespec *next_deadline(const struct recv_args *a,
-					    struct timespec *ts)
-{
-	if (a->timeout_ms < 0)
-		return NULL;
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += a->timeout_ms / 1000;
-	ts->tv_nsec += (long)(a->timeout_ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
-/* Open the ring and become the reader of the group. */
-static struct ring_reader *open_reader(const struct recv_args *a,
-				       struct ring **r)
-{
-	struct ring_reader *rd;
-	char *path = cli_ring_path(a->ring);
-	int rc;
-
-	rc = ring_open(path, 0, r);
-	if (rc < 0)
-		cli_fail("%s: %s", path, ring_strerror(rc));
-	rc = ring_reader_open(*r, a->group, RING_GROUP_CREATE | a->from, &rd);
-	if (rc < 0)
-		cli_fail("%s: group %s: %s", path, a->group,
-			 ring_strerror(rc));
-	free(path);
-	return rd;
-}
-
 /* Read, write, release until done; returns the exit status. */
 static int receive(const struct recv_args *a, struct ring_reader *rd)
 {
@@ -280,7 +237,7 @@ static int receive(const struct recv_args *a, struct ring_reader *rd)
 		max = RECV_BATCH;
 		if (a->count && a->count - done < max)
 			max = (unsigned)(a->count - done);
-		deadline = next_deadline(a, &ts);
+		deadline = cli_deadline_after_ms(a->timeout_ms, &ts);
 		rc = ring_peek_batch(rd, msgs, max, flags, deadline);
 		if (rc == -EAGAIN || rc == -ETIMEDOUT) {
 			if (a->count && rc == -ETIMEDOUT) {
@@ -344,7 +301,8 @@ int main(int argc, char **argv)
 	/* A closed output shows as EPIPE, so that nothing unwritten is
 	 * released. */
 	signal(SIGPIPE, SIG_IGN);
-	rd = open_reader(&args, &r);
+	rd = cli_open_reader(args.ring, args.group,
+			     RING_GROUP_CREATE | args.from, &r);
 	status = receive(&args, rd);
 	ring_reader_close(rd);
 	ring_close(r);

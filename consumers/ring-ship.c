@@ -150,21 +150,13 @@ static void parse_args(int argc, char **argv, struct shipper *s)
 			exit(CLI_EXIT_OK);
 		}
 	}
-	if (cli_operand_count(&p) < 1)
-		cli_usage_error("missing RING");
-	if (cli_operand_count(&p) > 1)
-		cli_usage_error("unexpected argument '%s'", cli_operand(&p, 1));
-	if (!s->group)
-		cli_usage_error("missing --group NAME");
-	if (!*s->group || strlen(s->group) > RING_GROUP_NAME_MAX)
-		cli_usage_error("--group: a name of 1 to %d bytes",
-				RING_GROUP_NAME_MAX);
+	s->ring = cli_ring_operand(&p);
+	cli_check_group(s->group);
 	if (!s->out.path)
 		cli_usage_error("missing --output FILE");
 	if (!*s->out.path || strlen(s->out.path) > PATH_MAX - 32)
 		cli_usage_error("--output: a file name of 1 to %d bytes",
 				PATH_MAX - 32);
-	s->ring = cli_operand(&p, 0);
 	s->out.sync = s->fsync != FSYNC_NEVER;
 }
 
@@ -259,21 +251,6 @@ static int write_messages(struct shipper *s, const struct ring_msg *msgs,
 	return 0;
 }
 
-/* Absolute CLOCK_MONOTONIC time @ms milliseconds from now. */
-static struct timespec after_ms(long ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
 /*
  * Look at up to SHIP_BATCH messages (waiting at most until @deadline, and
  * not past a signal), write them, release what is in the output for good.
@@ -341,7 +318,7 @@ static int ship_loop(struct shipper *s, struct ring *r,
 	int n;
 
 	while (!stop_requested) {
-		deadline = after_ms(SHIP_TICK_MS);
+		cli_deadline_after_ms(SHIP_TICK_MS, &deadline);
 		n = ship_batch(s, rd, 0, &deadline);
 		if (s->failed)
 			return n;
@@ -367,15 +344,9 @@ static int ship_loop(struct shipper *s, struct ring *r,
  * with -EINTR so that the flags are looked at at once). */
 static void set_signals(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_hup;
-	sigaction(SIGHUP, &sa, NULL);
+	cli_catch_signal(SIGTERM, on_stop);
+	cli_catch_signal(SIGINT, on_stop);
+	cli_catch_signal(SIGHUP, on_hup);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -385,19 +356,12 @@ int main(int argc, char **argv)
 	struct ring_reader *rd;
 	struct shipper s;
 	struct ring *r;
-	char *path;
 	int rc;
 
 	cli_init("ring-ship");
 	parse_args(argc, argv, &s);
 	set_signals();
-	path = cli_ring_path(s.ring);
-	rc = ring_open(path, 0, &r);
-	if (rc < 0)
-		cli_fail("%s: %s", path, ring_strerror(rc));
-	rc = ring_reader_open(r, s.group, RING_GROUP_CREATE, &rd);
-	if (rc < 0)
-		cli_fail("%s: group %s: %s", path, s.group, ring_strerror(rc));
+	rd = cli_open_reader(s.ring, s.group, RING_GROUP_CREATE, &r);
 	rc = ship_open(&s.out);
 	if (rc)
 		cli_fail("%s: %s", s.out.path, strerror(-rc));
@@ -415,7 +379,6 @@ int main(int argc, char **argv)
 		ring_reader_close(rd);
 		ring_close(r);
 		summary(&s, "stopped by an error");
-		free(path);
 		return CLI_EXIT_FAIL;
 	}
 	rc = ship_close(&s.out);
@@ -424,6 +387,5 @@ int main(int argc, char **argv)
 	ring_reader_close(rd);
 	ring_close(r);
 	summary(&s, "stopped");
-	free(path);
 	return CLI_EXIT_OK;
 }

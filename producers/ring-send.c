@@ -136,11 +136,7 @@ static void parse_args(int argc, char **argv, struct send_args *a)
 			exit(CLI_EXIT_OK);
 		}
 	}
-	if (cli_operand_count(&p) < 1)
-		cli_usage_error("missing RING");
-	if (cli_operand_count(&p) > 1)
-		cli_usage_error("unexpected argument '%s'", cli_operand(&p, 1));
-	a->ring = cli_operand(&p, 0);
+	a->ring = cli_ring_operand(&p);
 }
 
 /* Open the ring, creating it first if asked and missing. */
@@ -164,22 +160,6 @@ static struct ring *open_ring(const struct send_args *a)
 		cli_fail("%s: %s", path, ring_strerror(rc));
 	free(path);
 	return r;
-}
-
-/* The deadline of one wait for room, or NULL for none. */
-static const struct timespec *send_deadline(const struct send_args *a,
-					    struct timespec *ts)
-{
-	if (a->timeout_ms < 0)
-		return NULL;
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += a->timeout_ms / 1000;
-	ts->tv_nsec += (long)(a->timeout_ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-	return ts;
 }
 
 /* Print the summary line unless asked not to. */
@@ -212,7 +192,7 @@ static void send_all(struct ring *r, const struct send_args *a,
 
 	while (i < n) {
 		rc = ring_send_batch(r, out + i, n - i, a->policy,
-				     send_deadline(a, &ts));
+				     cli_deadline_after_ms(a->timeout_ms, &ts));
 		if (rc > 0) {
 			i += (unsigned)rc;
 			c->sent += (uint64_t)rc;

@@ -3,34 +3,8 @@
 # JSON (parsed here, with the attached processes), --watch until SIGINT,
 # check, group add/rm/reset/list, rm. Runs from the repository root.
 
-BIN=bin
-PLAN=37
-echo "1..$PLAN"
-n=0
-failed=0
-
-# ok STATUS DESCRIPTION [DIAG]: one TAP result (STATUS 0 passes).
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
-	fi
-}
-
-# is GOT WANT DESCRIPTION: pass when the two strings are equal.
-is() {
-	if [ "$1" = "$2" ]; then
-		ok 0 "$3"
-	else
-		ok 1 "$3" "got:  $1"$'\n'"want: $2"
-	fi
-}
-
-t() { timeout 20 "$@"; }
+. "$(dirname "$0")/lib/tap.sh"
+plan 37
 
 # wait_exit PID: wait for PID (a child) to end, at most 10 s; its status.
 # Background children run without `t` so that signals reach them.
@@ -44,15 +18,7 @@ wait_exit() {
 	wait "$1"
 }
 
-TMP=$(mktemp -d /dev/shm/prog_ringctl.$$.XXXXXX) || exit 1
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	rm -f /dev/shm/prog-$$-*
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+tap_tmpdir prog_ringctl
 
 # snap: `ringctl stat RING --json`, parsed and flattened into KEY=VALUE
 # lines (GROUP.KEY=VALUE for the groups) in $TMP/flat.
@@ -233,5 +199,4 @@ is "$?:$(test -e "$TMP/junk" && echo kept)" "1:kept" "rm refuses a file that is 
 t "$BIN/ringctl" rm "$R"
 is "$?:$(test -e "/dev/shm/$R" || echo gone)" "0:gone" "rm removes the ring"
 
-[ "$n" = "$PLAN" ] || echo "# ran $n tests, planned $PLAN"
-[ "$failed" = 0 ]
+finish

@@ -5,41 +5,9 @@
 # closed standard output that must not lose what was not written.
 # Runs from the repository root.
 
-BIN=bin
-echo "1..46"
-n=0
-failed=0
-
-# ok STATUS DESCRIPTION [DIAG]: one TAP result (STATUS 0 passes).
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
-	fi
-}
-
-# is GOT WANT DESCRIPTION: pass when the two strings are equal.
-is() {
-	if [ "$1" = "$2" ]; then
-		ok 0 "$3"
-	else
-		ok 1 "$3" "got:  $1"$'\n'"want: $2"
-	fi
-}
-
-# t CMD...: run CMD with a time limit, so that a hang fails the test.
-t() { timeout 20 "$@"; }
-
-TMP=$(mktemp -d /dev/shm/prog_send_recv.$$.XXXXXX) || exit 1
-cleanup() {
-	rm -f /dev/shm/prog-$$-*
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib/tap.sh"
+plan 46
+tap_tmpdir prog_send_recv
 
 # new_ring NAME ARGS...: create ring prog-PID-NAME with group g; prints the
 # name.
@@ -256,5 +224,4 @@ is "$?:$(cat "$TMP/err" | head -1)" \
 	"1:ring-send: no room within 100 ms: message 1 not sent" \
 	"--timeout limits the wait for room"
 
-[ "$n" = 46 ] || echo "# ran $n tests, planned 46"
-[ "$failed" = 0 ]
+finish

@@ -4,44 +4,11 @@
 # sender), --keep, --compress, SIGHUP reopen, SIGTERM drain, rotation by
 # age, the summary line and errors. Runs from the repository root.
 
-BIN=bin
-PLAN=20
-echo "1..$PLAN"
-n=0
-failed=0
+. "$(dirname "$0")/lib/tap.sh"
+TAP_TIMEOUT=30
+plan 20
 
-# ok STATUS DESCRIPTION [DIAG]: one TAP result (STATUS 0 passes).
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
-	fi
-}
-
-# is GOT WANT DESCRIPTION: pass when the two strings are equal.
-is() {
-	if [ "$1" = "$2" ]; then
-		ok 0 "$3"
-	else
-		ok 1 "$3" "got:  $1"$'\n'"want: $2"
-	fi
-}
-
-t() { timeout 30 "$@"; }
-
-TMP=$(mktemp -d /dev/shm/prog_ship.$$.XXXXXX) || exit 1
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	rm -f /dev/shm/prog-$$-*
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+tap_tmpdir prog_ship
 
 # new_ring NAME ARGS...: create ring prog-PID-NAME with group ship.
 new_ring() {
@@ -198,5 +165,4 @@ is "$?:$(wc -l < "$TMP/err")" "1:1" "an output file that cannot be opened: statu
 t "$BIN/ring-ship" "$A" --group ship --output "$TMP/x" --keep many 2> "$TMP/err"
 is "$?:$(wc -l < "$TMP/err")" "2:1" "a bad --keep: status 2, one line"
 
-[ "$n" = "$PLAN" ] || echo "# ran $n tests, planned $PLAN"
-[ "$failed" = 0 ]
+finish

@@ -5,40 +5,17 @@
 # only as part of the batch in progress when it was killed.
 # RING_TEST_LONG=1 kills it 500 times. Runs from the repository root.
 
-BIN=bin
+. "$(dirname "$0")/lib/tap.sh"
 KILLS=50
 [ -n "${RING_TEST_LONG:-}" ] && KILLS=500
 LINES=100000 # per sender
 BATCH=256   # SHIP_BATCH in consumers/ring-ship.c
-PLAN=6
-echo "1..$PLAN"
-n=0
-failed=0
-
-# ok STATUS DESCRIPTION [DIAG]: one TAP result (STATUS 0 passes).
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
-	fi
-}
+plan 6
 
 # The output goes to a disk file system when there is one, so that the
 # syncs take real time and the kills land in the middle of the work.
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/prog_ship_kill.$$.XXXXXX") || exit 1
+tap_tmpdir prog_ship_kill "${TMPDIR:-/tmp}"
 RING=prog-$$-kill
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	rm -f "/dev/shm/$RING"
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
 
 # lag RING: messages group ship has not released.
 lag() {
@@ -127,5 +104,4 @@ grep -q "^dups-ok$" "$TMP/check"
 ok $? "duplicates only of unfinished batches" "$(cat "$TMP/check")"
 grep '^duplicates' "$TMP/check" | sed 's/^/# /'
 
-[ "$n" = "$PLAN" ] || echo "# ran $n tests, planned $PLAN"
-[ "$failed" = 0 ]
+finish

@@ -4,10 +4,9 @@
 # the program, exit status 2) and every bad ring path (one line, status 1).
 # Runs from the repository root.
 
-BIN=bin
-TMP=$(mktemp -d /dev/shm/prog_usage.$$.XXXXXX) || exit 1
+. "$(dirname "$0")/lib/tap.sh"
+tap_tmpdir prog_usage
 R=prog-$$-usage
-trap 'rm -f /dev/shm/prog-$$-*; rm -rf "$TMP"' EXIT
 
 # Each case: expected status, then the command line (program first).
 cases=(
@@ -88,23 +87,9 @@ cases=(
 	"1|ring-send prog-$$-nosuchring -m x"
 )
 
-echo "1..$(( ${#cases[@]} * 2 ))"
+plan $(( ${#cases[@]} * 2 ))
 echo "this file is not a ring file; it has text in it and nothing else at all" \
 	> "$TMP/notaring"
-n=0
-failed=0
-
-# ok STATUS DESCRIPTION [DIAG]: one TAP result (STATUS 0 passes).
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
-	fi
-}
 
 for c in "${cases[@]}"; do
 	want=${c%%|*}
@@ -125,4 +110,4 @@ for c in "${cases[@]}"; do
 			"$(cat "$TMP/err" "$TMP/out")"
 	fi
 done
-[ "$failed" = 0 ]
+finish

@@ -9,11 +9,15 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "ring.h"
 
 const char *cli_prog = "ring";
 
@@ -489,4 +493,68 @@ int cli_writev_all(int fd, const struct iovec *iov, size_t count,
 		skip = (size_t)n;
 	}
 	return 0;
+}
+
+/* The single operand RING; none or more than one is a usage error. */
+const char *cli_ring_operand(const struct cli_parser *p)
+{
+	if (cli_operand_count(p) < 1)
+		cli_usage_error("missing RING");
+	if (cli_operand_count(p) > 1)
+		cli_usage_error("unexpected argument '%s'", cli_operand(p, 1));
+	return cli_operand(p, 0);
+}
+
+/* A usage error unless --group was given with a valid name. */
+void cli_check_group(const char *group)
+{
+	if (!group)
+		cli_usage_error("missing --group NAME");
+	if (!*group || strlen(group) > RING_GROUP_NAME_MAX)
+		cli_usage_error("--group: a name of 1 to %d bytes",
+				RING_GROUP_NAME_MAX);
+}
+
+/* Now plus @ms milliseconds on CLOCK_MONOTONIC in *@ts; NULL if @ms < 0. */
+const struct timespec *cli_deadline_after_ms(int64_t ms, struct timespec *ts)
+{
+	if (ms < 0)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+/* Open ring @ring and the reader of @group; exits with status 1 on error. */
+struct ring_reader *cli_open_reader(const char *ring, const char *group,
+				    unsigned flags, struct ring **r)
+{
+	struct ring_reader *rd;
+	char *path = cli_ring_path(ring);
+	int rc;
+
+	rc = ring_open(path, 0, r);
+	if (rc < 0)
+		cli_fail("%s: %s", path, ring_strerror(rc));
+	rc = ring_reader_open(*r, group, flags, &rd);
+	if (rc < 0)
+		cli_fail("%s: group %s: %s", path, group, ring_strerror(rc));
+	free(path);
+	return rd;
+}
+
+/* Install @handler for @sig without SA_RESTART. */
+void cli_catch_signal(int sig, void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = handler;
+	sigaction(sig, &sa, NULL);
 }

@@ -185,4 +185,43 @@ int cli_writev_all(int fd, const struct iovec *iov, size_t count,
  */
 int cli_utf8_valid(const void *s, size_t len);
 
+struct ring;
+struct ring_reader;
+struct timespec;
+
+/*
+ * cli_ring_operand - the one operand RING of a program once
+ * cli_next_option() has returned -1; none or more than one is a usage
+ * error (exits with status 2).
+ */
+const char *cli_ring_operand(const struct cli_parser *p);
+
+/*
+ * cli_check_group - a usage error (exits with status 2) unless @group,
+ * the argument of --group, was given and is a valid group name.
+ */
+void cli_check_group(const char *group);
+
+/*
+ * cli_deadline_after_ms - the CLOCK_MONOTONIC time @ms milliseconds from
+ * now in *@ts. Returns @ts, or NULL (no deadline) when @ms is negative.
+ */
+const struct timespec *cli_deadline_after_ms(int64_t ms, struct timespec *ts);
+
+/*
+ * cli_open_reader - open the ring @ring (a name or path, as for
+ * cli_ring_path) into *@r and become the reader of group @group, opened
+ * with @flags (RING_GROUP_*). Returns the reader; a failure prints one line
+ * naming the ring (and the group) and exits with status 1.
+ */
+struct ring_reader *cli_open_reader(const char *ring, const char *group,
+				    unsigned flags, struct ring **r);
+
+/*
+ * cli_catch_signal - run @handler on signal @sig, without SA_RESTART (so
+ * that a blocking wait ends with -EINTR and the program looks at its flags
+ * at once).
+ */
+void cli_catch_signal(int sig, void (*handler)(int));
+
 #endif /* LIBRING_TOOLS_CLI_H */

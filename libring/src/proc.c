@@ -23,15 +23,23 @@
 __thread struct rl_tls_slot rl_tls[RL_TLS_SLOTS];
 static __thread unsigned rl_tls_next;
 
-/* Take (or, with @wait, wait for) the write lock on byte @off. */
-int rl_lock_byte(struct ring *r, uint64_t off, bool wait)
+/* An OFD lock request of @type on the one byte at file offset @off. */
+static struct flock byte_lock(short type, uint64_t off)
 {
 	struct flock fl = {
-		.l_type = F_WRLCK,
+		.l_type = type,
 		.l_whence = SEEK_SET,
 		.l_start = (off_t)off,
 		.l_len = 1,
 	};
+
+	return fl;
+}
+
+/* Take (or, with @wait, wait for) the write lock on byte @off. */
+int rl_lock_byte(struct ring *r, uint64_t off, bool wait)
+{
+	struct flock fl = byte_lock(F_WRLCK, off);
 
 	while (fcntl(r->fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) < 0) {
 		if (errno == EINTR)
@@ -45,12 +53,7 @@ int rl_lock_byte(struct ring *r, uint64_t off, bool wait)
 
 void rl_unlock_byte(struct ring *r, uint64_t off)
 {
-	struct flock fl = {
-		.l_type = F_UNLCK,
-		.l_whence = SEEK_SET,
-		.l_start = (off_t)off,
-		.l_len = 1,
-	};
+	struct flock fl = byte_lock(F_UNLCK, off);
 
 	fcntl(r->fd, F_OFD_SETLK, &fl);
 }
@@ -62,12 +65,7 @@ void rl_unlock_byte(struct ring *r, uint64_t off)
  */
 bool rl_byte_locked_by_other(struct ring *r, uint64_t off)
 {
-	struct flock fl = {
-		.l_type = F_WRLCK,
-		.l_whence = SEEK_SET,
-		.l_start = (off_t)off,
-		.l_len = 1,
-	};
+	struct flock fl = byte_lock(F_WRLCK, off);
 
 	if (r->fd < 0 || fcntl(r->fd, F_OFD_GETLK, &fl) < 0)
 		return true;

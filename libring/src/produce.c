@@ -207,6 +207,19 @@ static inline void count(uint64_t *counter, uint64_t n)
 	store_relaxed(counter, load_relaxed(counter) + n);
 }
 
+/*
+ * Publish the one message of this thread's claim at @pos, close the claim,
+ * count it in @counter and wake readers if any sleep.
+ */
+static inline void finish_claim(struct ring *r, struct rl_local *l,
+				uint64_t pos, uint64_t *counter)
+{
+	publish_commit(r, pos);
+	close_claim(l);
+	count(counter, 1);
+	rl_wake(r, &r->hot->data);
+}
+
 static int producer_checks(struct ring *r, struct rl_local **l)
 {
 	int err;
@@ -300,10 +313,7 @@ int ring_commit(struct ring *r, struct ring_claim *c)
 	if (unlikely(!l))
 		return -EINVAL;
 	((struct rl_msg_hdr *)rl_slot(r, c->pos))->type = c->type;
-	publish_commit(r, c->pos);
-	close_claim(l);
-	count(&l->me->committed, 1);
-	rl_wake(r, &r->hot->data);
+	finish_claim(r, l, c->pos, &l->me->committed);
 	return 0;
 }
 
@@ -319,10 +329,7 @@ void rl_abort_claim_of(struct ring *r, struct rl_local *l)
 	}
 	write_header(r, l->claim_start, (uint32_t)(l->claim_end - l->claim_start),
 		     0, RL_HDR_SKIP);
-	publish_commit(r, l->claim_start);
-	close_claim(l);
-	count(&l->me->aborted, 1);
-	rl_wake(r, &r->hot->data);
+	finish_claim(r, l, l->claim_start, &l->me->aborted);
 }
 
 int ring_abort(struct ring *r, struct ring_claim *c)
@@ -353,10 +360,7 @@ int ring_send(struct ring *r, uint32_t type, const void *data, size_t len,
 		return err;
 	if (len) /* data may be NULL for an empty message */
 		memcpy(rl_slot(r, pos) + r->geo.hdr_size, data, len);
-	publish_commit(r, pos);
-	close_claim(l);
-	count(&l->me->committed, 1);
-	rl_wake(r, &r->hot->data);
+	finish_claim(r, l, pos, &l->me->committed);
 	return 0;
 }
 
