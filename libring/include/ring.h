@@ -251,8 +251,9 @@ const char *ring_strerror(int err);
 uint32_t ring_max_message(const struct ring *r);
 
 /*
- * ring_set_spin - how many times a waiting call polls before it sleeps on a
- * futex (default 1000). 0 sleeps at once; UINT32_MAX never sleeps (busy
+ * ring_set_spin - how long a waiting call polls before it sleeps on a
+ * futex, counted in CPU pause instructions (default 1000: about 20 us where
+ * a pause takes 20 ns). 0 sleeps at once; UINT32_MAX never sleeps (busy
  * polling: lowest latency, one core kept busy).
  */
 void ring_set_spin(struct ring *r, uint32_t spins);
