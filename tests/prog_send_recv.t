@@ -8,15 +8,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 plan 46
 tap_tmpdir prog_send_recv
-
-# new_ring NAME ARGS...: create ring prog-PID-NAME with group g; prints the
-# name.
-new_ring() {
-	local name=prog-$$-$1
-	shift
-	"$BIN/ringctl" create "$name" --group g "$@" || return 1
-	echo "$name"
-}
+TAP_GROUP=g # the group new_ring creates
 
 # json_field RING EXPR: evaluate EXPR on `ringctl stat --json` (as s).
 json_field() {

@@ -9,14 +9,7 @@ TAP_TIMEOUT=30
 plan 20
 
 tap_tmpdir prog_ship
-
-# new_ring NAME ARGS...: create ring prog-PID-NAME with group ship.
-new_ring() {
-	local name=prog-$$-$1
-	shift
-	"$BIN/ringctl" create "$name" --group ship "$@" || return 1
-	echo "$name"
-}
+TAP_GROUP=ship # the group new_ring creates
 
 # wait_drained RING: wait (at most 20 s) until group ship has no lag.
 wait_drained() {
