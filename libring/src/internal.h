@@ -112,7 +112,7 @@ uint64_t rl_group_lock_off(const struct ring *r, uint32_t gidx);
 void rl_membarrier_register(struct ring *r);
 uint64_t rl_now_ns(void);
 uint64_t rl_deadline_ns(const struct timespec *deadline);
-void rl_wake(struct ring *r, struct rl_eventcount *ec);
+void rl_wake_slow(struct rl_eventcount *ec);
 int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
 	       uint32_t sleep_kind, bool (*ready)(void *), void *arg,
 	       uint64_t wake_at_ns, bool intr);
@@ -128,6 +128,22 @@ void rl_abort_claim_of(struct ring *r, struct rl_local *l);
 void rl_reader_free(struct ring_reader *rd);
 
 /* ---- helpers ---- */
+
+/*
+ * Wake every sleeper of @ec if one is announced (wait.c explains the
+ * protocol). Called after the caller's store that the sleepers wait for.
+ */
+static inline void rl_wake(struct ring *r, struct rl_eventcount *ec)
+{
+	/* Order the caller's store before the load of the flag: the
+	 * waiter's membarrier() makes a compiler barrier enough here. */
+	if (likely(r->membarrier_ok))
+		cmm_barrier();
+	else
+		full_fence();
+	if (unlikely(load_relaxed(&ec->waiters) != 0))
+		rl_wake_slow(ec);
+}
 
 /* Slots needed by a message of @len payload bytes. */
 static inline uint32_t rl_msg_slots(const struct ring *r, uint64_t len)

@@ -220,7 +220,8 @@ static inline void finish_claim(struct ring *r, struct rl_local *l,
 	rl_wake(r, &r->hot->data);
 }
 
-static int producer_checks(struct ring *r, struct rl_local **l)
+static __attribute__((always_inline)) inline int
+producer_checks(struct ring *r, struct rl_local **l)
 {
 	int err;
 
@@ -237,14 +238,44 @@ static int producer_checks(struct ring *r, struct rl_local **l)
 }
 
 /*
+ * The common case of claim() for one message, inline: room by the cached
+ * minimum and no contention on the tail. Returns false when the general
+ * path must decide (ring looks full, lost CAS); an intent it published is
+ * then republished or withdrawn there.
+ */
+static inline bool claim_fast(struct ring *r, struct rl_local *l,
+			      uint32_t slots, uint64_t *posp)
+{
+	struct rl_hot *h = r->hot;
+	uint64_t t = load_relaxed(&h->tail);
+	/* A3: pairs with R3 in rl_refresh_min(). */
+	uint64_t m = load_acquire(&h->cached_min);
+
+	/* One unsigned compare: a minimum ahead of t (stale) is huge too. */
+	if (unlikely((uint64_t)pos_diff(t + slots, m) > r->geo.slot_count))
+		return false;
+	publish_intent(l->me, t, t + slots);
+	if (r->open_flags & RING_OPEN_SINGLE_PRODUCER)
+		store_release(&h->tail, t + slots);
+	else if (unlikely(!cas_seq_cst(&h->tail, t, t + slots))) /* R7 */
+		return false;
+	store_release(&l->me->claim_state, RL_CLAIM_HELD);
+	l->claim_open = true;
+	l->claim_start = t;
+	l->claim_end = t + slots;
+	*posp = t;
+	return true;
+}
+
+/*
  * Claim room for one message of @len bytes and write its header: the part
  * ring_reserve() and ring_send() share. Returns 0 with *@lp and *@posp, or
  * a negative errno (a drop counted).
  */
-static inline int claim_one(struct ring *r, size_t len, uint32_t type,
-			    unsigned flags, const struct timespec *deadline,
-			    struct rl_local **lp, uint64_t *posp,
-			    uint32_t *slotsp)
+static __attribute__((always_inline)) inline int
+claim_one(struct ring *r, size_t len, uint32_t type, unsigned flags,
+	  const struct timespec *deadline, struct rl_local **lp, uint64_t *posp,
+	  uint32_t *slotsp)
 {
 	struct rl_local *l;
 	uint32_t slots;
@@ -256,11 +287,13 @@ static inline int claim_one(struct ring *r, size_t len, uint32_t type,
 	if (unlikely(len > r->geo.max_message))
 		return -EMSGSIZE;
 	slots = rl_msg_slots(r, len);
-	err = claim(r, l, &slots, 1, flags, deadline, posp);
-	if (unlikely(err < 0)) {
-		if (err == -ENOBUFS)
-			count(&l->me->dropped, 1);
-		return err;
+	if (unlikely(!claim_fast(r, l, slots, posp))) {
+		err = claim(r, l, &slots, 1, flags, deadline, posp);
+		if (unlikely(err < 0)) {
+			if (err == -ENOBUFS)
+				count(&l->me->dropped, 1);
+			return err;
+		}
 	}
 	write_header(r, *posp, (uint32_t)len, type, 0);
 	*lp = l;

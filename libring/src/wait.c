@@ -75,20 +75,9 @@ uint64_t rl_deadline_ns(const struct timespec *deadline)
 	       (uint64_t)deadline->tv_nsec;
 }
 
-/*
- * Wake every sleeper of @ec if one is announced. Called after the caller's
- * store that the sleepers wait for.
- */
-void rl_wake(struct ring *r, struct rl_eventcount *ec)
+/* rl_wake()'s slow path (internal.h): somebody announced a sleep. */
+void rl_wake_slow(struct rl_eventcount *ec)
 {
-	/* Order the caller's store before the load of the flag: the
-	 * waiter's membarrier() makes a compiler barrier enough here. */
-	if (likely(r->membarrier_ok))
-		cmm_barrier();
-	else
-		full_fence();
-	if (likely(load_relaxed(&ec->waiters) == 0))
-		return;
 	if (!__atomic_exchange_n(&ec->waiters, 0, __ATOMIC_SEQ_CST))
 		return; /* another waker took it */
 	__atomic_fetch_add(&ec->seq, 1, __ATOMIC_SEQ_CST);
