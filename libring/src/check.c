@@ -32,19 +32,10 @@ __attribute__((format(printf, 2, 3))) static void problem(
 /* Slots of a valid message or skip record at @p, or 0 if there is none. */
 static uint64_t valid_at(struct ring *r, uint64_t p)
 {
-	const struct rl_msg_hdr *h;
-	uint32_t len, flags;
+	struct ring_msg m;
+	int rc = rl_message_at(r, p, &m);
 
-	if (load_acquire(&r->commit[p & r->mask]) != p + 1) /* A1 */
-		return 0;
-	h = (const struct rl_msg_hdr *)rl_slot(r, p);
-	len = load_relaxed(&h->len);
-	flags = load_relaxed(&h->flags);
-	if (flags == RL_HDR_SKIP)
-		return (len && len <= r->geo.slot_count) ? len : 0;
-	if (flags || len > r->geo.max_message)
-		return 0;
-	return rl_msg_slots(r, len);
+	return rc == AT_MESSAGE || rc == AT_SKIP ? m.slots : 0;
 }
 
 /* Is position @p inside a claim of a live producer? */

@@ -38,13 +38,11 @@
 #define RL_COALESCE_SLOTS 1024 /* a batch worth waiting for */
 #endif
 
-enum { AT_NOTHING = 0, AT_MESSAGE = 1, AT_SKIP = 2 };
-
 /*
  * What is at position @c: AT_NOTHING (not committed), AT_MESSAGE (@m filled
  * in), AT_SKIP (@m->slots to pass over), or -EBADMSG.
  */
-static int message_at(struct ring *r, uint64_t c, struct ring_msg *m)
+int rl_message_at(struct ring *r, uint64_t c, struct ring_msg *m)
 {
 	const struct rl_msg_hdr *h;
 	uint32_t len, flags;
@@ -100,7 +98,7 @@ static bool data_ready(void *arg)
 {
 	struct data_wait *w = arg;
 
-	/* A1 as in message_at(). */
+	/* A1 as in rl_message_at(). */
 	return load_acquire(&w->r->commit[w->pos & w->r->mask]) == w->pos + 1;
 }
 
@@ -200,7 +198,7 @@ static int next_message(struct ring_reader *rd, struct ring_msg *m,
 	int rc;
 
 	for (;;) {
-		rc = message_at(r, rd->pos, m);
+		rc = rl_message_at(r, rd->pos, m);
 		if (likely(rc == AT_MESSAGE)) {
 			rd->run = have_dl ? 1 : rd->run + 1;
 			return 0;
@@ -263,10 +261,10 @@ int ring_peek_batch(struct ring_reader *rd, struct ring_msg *msgs, unsigned max,
 		return rc;
 	p = msgs[0].pos + msgs[0].slots;
 	while (n < max) {
-		rc = message_at(rd->r, p, &msgs[n]);
+		rc = rl_message_at(rd->r, p, &msgs[n]);
 		while (rc == AT_SKIP) {
 			p += msgs[n].slots;
-			rc = message_at(rd->r, p, &msgs[n]);
+			rc = rl_message_at(rd->r, p, &msgs[n]);
 		}
 		if (rc != AT_MESSAGE)
 			break;
@@ -292,7 +290,7 @@ int ring_release_n(struct ring_reader *rd, unsigned n)
 	 * walk where ring_peek_batch() stopped too. */
 	p = rd->pos;
 	for (unsigned i = 0; i < n;) {
-		int rc = message_at(rd->r, p, &m);
+		int rc = rl_message_at(rd->r, p, &m);
 
 		if (rc == AT_SKIP) {
 			p += m.slots;
@@ -339,10 +337,10 @@ int ring_poll(struct ring_reader *rd, ring_handler_fn fn, void *arg,
 		if (stop || n == max)
 			break;
 		rd->run++;
-		rc = message_at(rd->r, rd->pos, &m);
+		rc = rl_message_at(rd->r, rd->pos, &m);
 		while (rc == AT_SKIP) {
 			rd->pos += m.slots;
-			rc = message_at(rd->r, rd->pos, &m);
+			rc = rl_message_at(rd->r, rd->pos, &m);
 		}
 		if (rc != AT_MESSAGE)
 			break;

@@ -126,6 +126,9 @@ void rl_abort_claim_of(struct ring *r, struct rl_local *l);
 
 /* ---- consume.c ---- */
 void rl_reader_free(struct ring_reader *rd);
+/* What rl_message_at() found at a position. */
+enum { AT_NOTHING = 0, AT_MESSAGE = 1, AT_SKIP = 2 };
+int rl_message_at(struct ring *r, uint64_t c, struct ring_msg *m);
 
 /* ---- helpers ---- */
 

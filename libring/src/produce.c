@@ -189,7 +189,7 @@ static inline void write_header(struct ring *r, uint64_t pos, uint32_t len,
 static inline void publish_commit(struct ring *r, uint64_t pos)
 {
 	/* R1: payload and header before the commit word; pairs with A1 in
-	 * message_at(). */
+	 * rl_message_at(). */
 	store_release(&r->commit[pos & r->mask], pos + 1);
 }
 

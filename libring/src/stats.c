@@ -78,23 +78,13 @@ static uint64_t count_messages(struct ring *r, uint64_t from, uint64_t tail)
 	if (pos_diff(tail, p) > (int64_t)r->geo.slot_count)
 		return 0;
 	while (pos_diff(tail, p) > 0) {
-		const struct rl_msg_hdr *h;
-		uint32_t len, flags;
+		struct ring_msg m;
+		int rc = rl_message_at(r, p, &m);
 
-		/* A1: pairs with R1 in publish_commit(). */
-		if (load_acquire(&r->commit[p & r->mask]) != p + 1)
+		if (rc != AT_MESSAGE && rc != AT_SKIP)
 			break;
-		h = (const struct rl_msg_hdr *)rl_slot(r, p);
-		len = load_relaxed(&h->len);
-		flags = load_relaxed(&h->flags);
-		if (flags == RL_HDR_SKIP && len && len <= r->geo.slot_count) {
-			p += len;
-			continue;
-		}
-		if (flags || len > r->geo.max_message)
-			break;
-		n++;
-		p += rl_msg_slots(r, len);
+		n += rc == AT_MESSAGE;
+		p += m.slots;
 	}
 	return n;
 }
