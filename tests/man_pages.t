@@ -15,20 +15,8 @@
 HEADER=libring/include/ring.h
 MANDIR=man
 
-n=0
-failed=0
-
-# ok COND DESCRIPTION [DIAG]: one TAP result; DIAG is printed on failure.
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		[ -n "$3" ] && printf '%s\n' "$3" | sed 's/^/# /'
-	fi
-}
+# ok, the counters n and failed.
+. "$(dirname "$0")/lib/tap.sh"
 
 # skip DESCRIPTION REASON: one skipped TAP result.
 skip() {

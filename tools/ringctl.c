@@ -312,11 +312,11 @@ int cmd_rm(int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
-/* ringctl group RING list: one name per line. */
-static int group_list(struct ring *r, const char *path)
+int ringctl_group_names(struct ring *r, const char *path,
+			char (**out)[RING_GROUP_NAME_MAX + 1])
 {
 	char (*names)[RING_GROUP_NAME_MAX + 1] = NULL;
-	int n, max = 0, i;
+	int n, max = 0;
 
 	for (;;) {
 		n = ring_group_list(r, names, (unsigned)max);
@@ -330,6 +330,16 @@ static int group_list(struct ring *r, const char *path)
 		if (!names)
 			cli_fail("out of memory");
 	}
+	*out = names;
+	return n;
+}
+
+/* ringctl group RING list: one name per line. */
+static int group_list(struct ring *r, const char *path)
+{
+	char (*names)[RING_GROUP_NAME_MAX + 1];
+	int n = ringctl_group_names(r, path, &names), i;
+
 	for (i = 0; i < n; i++)
 		printf("%s\n", names[i]);
 	free(names);

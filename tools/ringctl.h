@@ -26,6 +26,14 @@ int cmd_group(int argc, char **argv);
 struct ring *ringctl_open(const char *arg, unsigned flags, char **path);
 
 /*
+ * ringctl_group_names - the names of the ring's active groups, in a
+ * calloc()ed array stored in *@out (to free(); NULL when there is none).
+ * Returns their count; on an error prints it (naming @path) and exits 1.
+ */
+int ringctl_group_names(struct ring *r, const char *path,
+			char (**out)[RING_GROUP_NAME_MAX + 1]);
+
+/*
  * ringctl_policy_name - "wait", "fail" or "drop" for a RING_FULL_* value.
  */
 const char *ringctl_policy_name(uint32_t policy);

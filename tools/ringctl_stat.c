@@ -91,24 +91,13 @@ static const char *role_name(uint32_t role)
 static void take_snapshot(struct ring *r, const char *path,
 			  struct snapshot *s)
 {
-	char (*names)[RING_GROUP_NAME_MAX + 1] = NULL;
-	int n, max = 0, i, k = 0, rc;
+	char (*names)[RING_GROUP_NAME_MAX + 1];
+	int n, i, k = 0, rc;
 
 	rc = ring_stats(r, &s->ring);
 	if (rc < 0)
 		cli_fail("%s: %s", path, ring_strerror(rc));
-	for (;;) {
-		n = ring_group_list(r, names, (unsigned)max);
-		if (n < 0)
-			cli_fail("%s: %s", path, ring_strerror(n));
-		if (n <= max)
-			break;
-		max = n + 8;
-		free(names);
-		names = calloc((size_t)max, sizeof(*names));
-		if (!names)
-			cli_fail("out of memory");
-	}
+	n = ringctl_group_names(r, path, &names);
 	s->groups = calloc((size_t)n + 1, sizeof(*s->groups));
 	if (!s->groups)
 		cli_fail("out of memory");
