@@ -24,3 +24,19 @@ $(LIB_SO): $(LIB_PIC_OBJS) libring/libring.map
 
 # Programs link the static library: they run from bin/ without LD_LIBRARY_PATH.
 PROG_LDLIBS := $(LIB_A) $(LDLIBS_COMMON)
+
+# The test build: the same sources with the schedule points of sched.h
+# compiled in (-DRL_TEST_HOOKS). Only tests link it (tests/t_sched_*);
+# nothing is installed from it.
+LIB_HOOK_OBJS := $(LIB_SRCS:%.c=$(BUILD)/hooks/%.o)
+LIB_TEST_A := $(OUT)/lib/libring-test.a
+
+$(BUILD)/hooks/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC [hooks] $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -DRL_TEST_HOOKS -MMD -MP -c -o $@ $<
+
+$(LIB_TEST_A): $(LIB_HOOK_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^

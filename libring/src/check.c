@@ -70,6 +70,8 @@ static uint64_t check_cursors(struct ring *r, struct ring_check_report *rep,
 
 		if (load_acquire(&g->state) == RL_GROUP_FREE)
 			continue;
+		if (load_relaxed(&g->state) == RL_GROUP_JOINING)
+			continue; /* being created; freed if its creator died */
 		if (load_relaxed(&g->state) != RL_GROUP_ACTIVE) {
 			problem(rep, "group %u has unknown state %u", i,
 				load_relaxed(&g->state));
@@ -200,8 +202,11 @@ static int check_or_repair(struct ring *r, struct ring_check_report *rep,
 	memset(rep, 0, sizeof(*rep));
 	tail = load_acquire(&r->hot->tail);
 	from = check_cursors(r, rep, tail, fix);
-	if (pos_diff(tail, load_acquire(&r->hot->cached_min)) < 0) {
-		problem(rep, "cached minimum is ahead of the tail");
+	if (fix)
+		rl_group_clear_abandoned(r);
+	if (rl_min_used(tail, load_acquire(&r->hot->cached_min)) >
+	    r->geo.slot_count) {
+		problem(rep, "cached minimum is not within a ring of the tail");
 		if (fix) {
 			rep->repaired++;
 		}

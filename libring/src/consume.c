@@ -92,14 +92,25 @@ static void publish_cursor(struct ring_reader *rd)
 struct data_wait {
 	struct ring *r;
 	uint64_t pos;
+	bool caught_up; /* the tail was at pos: the sleep has no bound */
 };
 
+/*
+ * Is there something to look at? A message at the position, or, for a
+ * reader that was caught up, a claim that moved the tail past it: that
+ * claim may never commit (its producer died, perhaps with the ring full),
+ * and only a reader that wakes resolves it.
+ */
 static bool data_ready(void *arg)
 {
 	struct data_wait *w = arg;
+	struct ring *r = w->r;
 
 	/* A1 as in rl_message_at(). */
-	return load_acquire(&w->r->commit[w->pos & w->r->mask]) == w->pos + 1;
+	if (load_acquire(&r->commit[w->pos & r->mask]) == w->pos + 1)
+		return true;
+	/* A7r: pairs with R7 in claim(). */
+	return w->caught_up && load_acquire(&r->hot->tail) != w->pos;
 }
 
 /* Wait until the producers are RL_COALESCE_SLOTS ahead, or until @until. */
@@ -129,14 +140,19 @@ static int reader_wait(struct ring_reader *rd, unsigned flags, uint64_t dl,
 	uint64_t recovery = (uint64_t)r->recovery_ms * 1000000ull;
 	uint64_t now = rl_now_ns(), wake_at, to;
 	uint64_t tail = load_acquire(&r->hot->tail);
-	struct data_wait w = { r, rd->pos };
+	struct data_wait w = { r, rd->pos, tail == rd->pos };
 
 	if (pos_diff(tail, rd->pos) > 0) {
 		if (rd->stuck_pos != rd->pos || !rd->stuck_since) {
 			rd->stuck_pos = rd->pos;
 			rd->stuck_since = now;
 		} else if (now - rd->stuck_since >= recovery) {
-			if (rl_resolve_stuck(r, rd->pos, &to)) {
+			bool continued = rd->recovered_to_valid &&
+					 rd->recovered_to == rd->pos;
+
+			if (rl_resolve_stuck(r, rd->pos, &to, continued)) {
+				rd->recovered_to = to;
+				rd->recovered_to_valid = true;
 				rd->pos = to;
 				rd->stuck_since = 0;
 				publish_cursor(rd);
@@ -178,9 +194,16 @@ static int reader_wait(struct ring_reader *rd, unsigned flags, uint64_t dl,
 			*spun += round;
 		return 0;
 	}
+	/*
+	 * Sleep. Bounded by the recovery time when a claim blocks us; a
+	 * caught-up reader sleeps until a commit, or until a claim moves the
+	 * tail (data_ready() re-checks it after the announcement, and a
+	 * producer that finds the ring full wakes sleepers: produce.c).
+	 */
 	wake_at = dl;
 	if (rd->stuck_since && rd->stuck_since + recovery < wake_at)
 		wake_at = rd->stuck_since + recovery;
+	RL_SCHED("reader:sleep");
 	if (rl_ec_wait(r, &r->hot->data, &r->procs[rd->pidx], RL_SLEEP_DATA,
 		       data_ready, &w, wake_at, flags & RING_INTR) == -EINTR)
 		return -EINTR;
@@ -404,6 +427,8 @@ int ring_reader_open(struct ring *r, const char *group, unsigned flags,
 	rd = calloc(1, sizeof(*rd));
 	if (!rd)
 		return -ENOMEM;
+	/* Against this handle's own group changes (group.c lock_idle_group()). */
+	pthread_mutex_lock(&r->table_lock);
 	pthread_mutex_lock(&r->lock);
 	for (struct ring_reader *o = r->readers; o; o = o->next) {
 		if (o->gidx == (uint32_t)gi) {
@@ -437,12 +462,14 @@ int ring_reader_open(struct ring *r, const char *group, unsigned flags,
 	rd->next = r->readers;
 	r->readers = rd;
 	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&r->table_lock);
 	*out = rd;
 	return 0;
 fail_unlock:
 	rl_unlock_byte(r, rl_group_lock_off(r, (uint32_t)gi));
 fail:
 	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&r->table_lock);
 	free(rd);
 	return err;
 }
@@ -472,8 +499,10 @@ int ring_reader_close(struct ring_reader *rd)
 	if (!rd)
 		return 0;
 	r = rd->r;
+	pthread_mutex_lock(&r->table_lock);
 	pthread_mutex_lock(&r->lock);
 	rl_reader_free(rd);
 	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&r->table_lock);
 	return 0;
 }

@@ -257,6 +257,7 @@ static int handle_new(int fd, const struct rl_super *sb, unsigned flags,
 		free(r);
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&r->table_lock, NULL);
 	pthread_mutex_init(&r->lock, NULL);
 	err = map_ring(r);
 	if (err) {
@@ -280,6 +281,7 @@ int ring_create(const char *path, const struct ring_config *cfg, unsigned flags,
 	struct ring_config defaults;
 	struct rl_super sb;
 	struct rl_hot *hot;
+	uint64_t *commit;
 	uint8_t *p;
 	int fd, err;
 
@@ -315,6 +317,13 @@ int ring_create(const char *path, const struct ring_config *cfg, unsigned flags,
 	hot = (struct rl_hot *)(p + sb.hot_off);
 	hot->tail = 0;
 	hot->cached_min = 0;
+	/* H4: commit word i starts at i, which no position p of that word
+	 * (p % count == i) has as p + 1: a zero would say "position -1 is
+	 * committed", which a scan across the start of the positions (or a
+	 * ring whose positions wrap 2^64) would believe. */
+	commit = (uint64_t *)(p + sb.commit_off);
+	for (uint64_t i = 0; i < sb.slot_count; i++)
+		commit[i] = i;
 	/* R0: publish the ring; pairs with A0 in read_super(). */
 	store_release(&((struct rl_super *)p)->magic, RL_MAGIC);
 	munmap(p, sb.file_size);
@@ -421,6 +430,7 @@ int ring_close(struct ring *r)
 			rl_tls[k].ring_id = 0;
 	munmap(r->map, r->map_len);
 	pthread_mutex_destroy(&r->lock);
+	pthread_mutex_destroy(&r->table_lock);
 	while (r->locals) {
 		struct rl_local *l = r->locals;
 

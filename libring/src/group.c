@@ -23,30 +23,95 @@ uint64_t rl_group_lock_off(const struct ring *r, uint32_t gidx)
 	return r->geo.group_off + (uint64_t)gidx * sizeof(struct rl_group);
 }
 
+/* Does a group in state @st hold producers back? */
+static inline bool holds_producers(uint32_t st)
+{
+	return st == RL_GROUP_ACTIVE || st == RL_GROUP_JOINING;
+}
+
 /*
- * The slowest active group's cursor (the tail if there is none), stored as
- * the producers' cached minimum. Never above @tail, whatever the file says.
+ * The slowest cursor of the groups other than @self that hold producers
+ * back, or @tail if there is none (*@any false). A cursor ahead of the tail
+ * is damage and ignored; one more than a ring behind (damage too: no
+ * placement or release makes one) counts as exactly a ring behind, so that
+ * producers keep waiting for its reader, who resolves it (recover.c).
  */
-uint64_t rl_refresh_min(struct ring *r, uint64_t tail)
+static uint64_t scan_min(struct ring *r, uint64_t tail, int self, bool *any)
 {
 	uint64_t m = tail;
 
+	*any = false;
 	for (uint32_t i = 0; i < r->geo.groups; i++) {
 		struct rl_group *g = &r->groups[i];
 		uint64_t c;
 
-		if (load_acquire(&g->state) != RL_GROUP_ACTIVE)
+		/* A5': pairs with R5 in ring_group_create() and the JOINING
+		 * store in place_group(): the cursor is set. */
+		if ((int)i == self || !holds_producers(load_acquire(&g->state)))
 			continue;
 		/* A2: the reader is done with everything before its cursor;
 		 * pairs with R2 in publish_cursor(). */
 		c = load_acquire(&g->cursor);
-		if (pos_diff(c, m) < 0 && pos_diff(tail, c) <= (int64_t)r->geo.slot_count)
+		if (pos_diff(c, tail) > 0)
+			continue;
+		if (pos_diff(tail, c) > (int64_t)r->geo.slot_count)
+			c = tail - r->geo.slot_count;
+		*any = true;
+		if (pos_diff(c, m) < 0)
 			m = c;
 	}
+	return m;
+}
+
+/*
+ * The slowest group's cursor (the tail if there is none), stored as the
+ * producers' cached minimum. Never above @tail, whatever the file says.
+ *
+ * The store is a CAS from the word read before the scan: a group create or
+ * reset that lowered the minimum meanwhile bumped the word's generation, so
+ * a scan that may have missed that group never overwrites it (a lost
+ * update would let producers overwrite the new group's unread messages).
+ * A CAS lost to another refresher stores nothing: that one's scan is as
+ * recent. The return value is this scan's minimum, for the caller's own
+ * decision.
+ */
+uint64_t rl_refresh_min(struct ring *r, uint64_t tail)
+{
+	/* A3': pairs with R3 in place_group(): a word with the bumped
+	 * generation comes with the group's cursor and state. */
+	uint64_t old = __atomic_load_n(&r->hot->cached_min, __ATOMIC_SEQ_CST);
+	bool any;
+	uint64_t m = scan_min(r, tail, -1, &any);
+	uint64_t w = (old & ~RL_MIN_POS_MASK) | (m & RL_MIN_POS_MASK);
+
+	RL_SCHED("refresh:scan");
 	/* R3: pairs with A3 in claim(): a producer that sees this value
 	 * also sees the cursor loads above as done. */
-	store_release(&r->hot->cached_min, m);
+	if (w != old)
+		cas_seq_cst(&r->hot->cached_min, old, w);
 	return m;
+}
+
+/*
+ * Lower the cached minimum to @pos (or leave it lower) and bump its
+ * generation, so that no refresh that scanned before can store over it.
+ */
+static void lower_min(struct ring *r, uint64_t pos)
+{
+	uint64_t old, w, tail, m;
+
+	do {
+		old = __atomic_load_n(&r->hot->cached_min, __ATOMIC_SEQ_CST);
+		tail = load_acquire(&r->hot->tail);
+		m = rl_min_used(tail, old) > r->geo.slot_count ?
+			    pos : tail - rl_min_used(tail, old);
+		if (pos_diff(pos, m) < 0)
+			m = pos;
+		w = ((old + RL_MIN_GEN_ONE) & ~RL_MIN_POS_MASK) |
+		    (m & RL_MIN_POS_MASK);
+		/* R3 (as in rl_refresh_min()): the group's cursor and state
+		 * were stored before. */
+	} while (!cas_seq_cst(&r->hot->cached_min, old, w));
 }
 
 /* 0 if @name can name a group, else -EINVAL. */
@@ -76,76 +141,153 @@ int rl_group_find(struct ring *r, const char *name)
 	return -ENOENT;
 }
 
-/* Count the live producer entries (for the margin of a late group). */
-static uint32_t live_producers(struct ring *r)
+/* The first committed message start in [@from, @tail), or @tail. */
+static uint64_t first_message(struct ring *r, uint64_t from, uint64_t tail)
 {
-	uint32_t n = 0;
-
-	for (uint32_t i = 0; i < r->geo.procs; i++)
-		if (load_acquire(&r->procs[i].state) == RL_PROC_USED &&
-		    (load_relaxed(&r->procs[i].role) & RL_ROLE_PRODUCER))
-			n++;
-	return n;
-}
-
-/*
- * Where a group starting from the oldest message begins: the slowest other
- * group's cursor if there is one (producers are held back by it). With no
- * group, messages are retained only until overwritten, and producers that
- * checked for room before this group existed may still overwrite up to one
- * message each: start at the first committed message past that margin
- * (commit words are unique to their position, so they mark message starts).
- */
-static uint64_t oldest_position(struct ring *r, int self)
-{
-	uint64_t tail = load_acquire(&r->hot->tail);
-	uint64_t m = tail, margin, window, from;
-	bool any = false;
-
-	for (uint32_t i = 0; i < r->geo.groups; i++) {
-		struct rl_group *g = &r->groups[i];
-		uint64_t c;
-
-		if ((int)i == self || load_acquire(&g->state) != RL_GROUP_ACTIVE)
-			continue;
-		c = load_acquire(&g->cursor); /* A2 as in rl_refresh_min() */
-		if (pos_diff(c, m) < 0 &&
-		    pos_diff(tail, c) <= (int64_t)r->geo.slot_count) {
-			m = c;
-			any = true;
-		}
-	}
-	if (any)
-		return m;
-	margin = (uint64_t)(live_producers(r) + 1) * r->max_slots;
-	if (margin >= r->geo.slot_count)
-		return tail;
-	window = r->geo.slot_count - margin;
-	from = tail > window ? tail - window : 0;
 	for (uint64_t p = from; pos_diff(tail, p) > 0; p++)
+		/* A1: pairs with R1 in publish_commit(); commit words are
+		 * unique to their position, so they mark message starts. */
 		if (load_acquire(&r->commit[p & r->mask]) == p + 1)
 			return p;
 	return tail;
 }
 
 /*
- * Set group @gi's cursor for a start from the oldest or newest message, and
- * lower the producers' cached minimum to it so that producers from now on
- * respect it. Called with the group's lock held.
+ * The furthest position a claim may still reach that was checked against
+ * a minimum from before place_group() lowered it: the tail, or the end of a
+ * live producer's published intent beyond it. Called after membarrier()
+ * (produce.c explains why every such claim's intent is visible then).
  */
-static void place_cursor(struct ring *r, uint32_t gi, unsigned flags)
+static uint64_t claims_reach(struct ring *r)
+{
+	/* A7'': pairs with R7 in claim(): claims made so far are in it. */
+	uint64_t e = load_acquire(&r->hot->tail);
+
+	for (uint32_t i = 0; i < r->geo.procs; i++) {
+		struct rl_proc *p = &r->procs[i];
+		uint64_t s1, start, end;
+
+		/* A4: pairs with R4 in rl_entry_alloc(). */
+		if (load_acquire(&p->state) != RL_PROC_USED)
+			continue;
+		/* A6: pairs with R6 in publish_intent(). An odd sequence is an
+		 * intent still being written: its minimum is read after it,
+		 * so after this call's membarrier(), and is the lowered one. */
+		s1 = load_acquire(&p->claim_seq);
+		if (s1 & 1)
+			continue;
+		start = load_acquire(&p->claim_start);
+		end = load_acquire(&p->claim_end);
+		if ((load_acquire(&p->claim_state) & RL_CLAIM_MASK) != RL_CLAIM_INTENT ||
+		    load_relaxed(&p->claim_seq) != s1)
+			continue; /* none, held (in the tail), or a new intent */
+		if (pos_diff(end, e) <= 0 || pos_diff(end, start) <= 0 ||
+		    pos_diff(end, start) > (int64_t)r->geo.slot_count)
+			continue;
+		if (rl_entry_alive(r, i))
+			e = end;
+	}
+	return e;
+}
+
+/*
+ * Make every claim checked against an older minimum visible to
+ * claims_reach(): membarrier() runs a full barrier on every CPU that runs a
+ * registered process. Where it is refused, processes that could not
+ * register fence every claim themselves (rl_intent_fence()); for those that
+ * could, a pause of a millisecond lets their intents leave the store
+ * buffers before they are read.
+ */
+static void intents_settle(void)
+{
+	struct timespec ms = { 0, 1000000 };
+
+	if (rl_membarrier_all() == 0)
+		return;
+	full_fence();
+	nanosleep(&ms, NULL);
+}
+
+/*
+ * Place group @gi's cursor for a start from the oldest or the newest
+ * message while producers run. Called with the group out of every
+ * reader's reach (a new group is JOINING; a reset holds its reader lock).
+ *
+ *   1. a first guess: the slowest other group (producers are held by it),
+ *      or the newest message, or with no group the oldest message that no
+ *      producer would reach with one more maximum-size message;
+ *   2. cursor = guess (the group holds producers from here on), lower the
+ *      cached minimum to it with a new generation (no stale refresh can
+ *      raise it again), membarrier();
+ *   3. claims_reach(): no claim made from now on ends past that, since
+ *      every later claim reads the lowered minimum;
+ *   4. if the guess is more than a ring behind it, move the cursor up to
+ *      the first message a ring behind it at most.
+ *
+ * So the group never starts where producers may still overwrite, and the
+ * minimum never forgets it.
+ */
+static void place_group(struct ring *r, uint32_t gi, unsigned flags)
 {
 	struct rl_group *g = &r->groups[gi];
-	uint64_t pos = (flags & RING_FROM_NEWEST) ?
-			       load_acquire(&r->hot->tail) :
-			       oldest_position(r, (int)gi);
-	uint64_t cm = load_acquire(&r->hot->cached_min);
+	uint64_t count = r->geo.slot_count;
+	uint64_t tail = load_acquire(&r->hot->tail);
+	uint64_t pos, reach, lo;
+	bool others;
+	uint64_t m = scan_min(r, tail, (int)gi, &others);
 
-	/* R2 (as in publish_cursor()): the cursor the producers read. */
+	if (flags & RING_FROM_NEWEST)
+		pos = tail;
+	else if (others)
+		pos = m;
+	else if (r->max_slots < count)
+		pos = first_message(r, tail - count + r->max_slots, tail);
+	else
+		pos = tail;
+	/* R2' (as in publish_cursor()): the cursor that scan_min() reads. */
 	store_release(&g->cursor, pos);
-	if (pos_diff(pos, cm) < 0)
-		store_release(&r->hot->cached_min, pos);
-	full_fence();
+	if (load_relaxed(&g->state) == RL_GROUP_FREE)
+		/* R5': cursor before state; pairs with A5' in scan_min(). */
+		store_release(&g->state, RL_GROUP_JOINING);
+	lower_min(r, pos);
+	RL_SCHED("group:joining");
+	intents_settle();
+	reach = claims_reach(r);
+	lo = reach - count;
+	if (pos_diff(lo, pos) > 0) {
+		pos = first_message(r, lo, load_acquire(&r->hot->tail));
+		/* Raising a cursor nobody reads yet is always safe. */
+		store_release(&g->cursor, pos);
+	}
+}
+
+/*
+ * Free the groups that a creator left JOINING when it died (called with
+ * the group table lock held: a live creator would hold it).
+ */
+static void clear_abandoned(struct ring *r)
+{
+	for (uint32_t i = 0; i < r->geo.groups; i++)
+		if (load_acquire(&r->groups[i].state) == RL_GROUP_JOINING)
+			store_release(&r->groups[i].state, RL_GROUP_FREE);
+}
+
+/* clear_abandoned(), if nobody holds the group table lock right now. */
+void rl_group_clear_abandoned(struct ring *r)
+{
+	bool any = false;
+
+	for (uint32_t i = 0; i < r->geo.groups; i++)
+		if (load_acquire(&r->groups[i].state) == RL_GROUP_JOINING)
+			any = true;
+	if (!any)
+		return;
+	pthread_mutex_lock(&r->table_lock);
+	if (rl_lock_byte(r, group_table_lock_off(r), false) == 0) {
+		clear_abandoned(r);
+		rl_unlock_byte(r, group_table_lock_off(r));
+	}
+	pthread_mutex_unlock(&r->table_lock);
 }
 
 int ring_group_create(struct ring *r, const char *name, unsigned flags)
@@ -158,9 +300,14 @@ int ring_group_create(struct ring *r, const char *name, unsigned flags)
 		return -EROFS;
 	if (rl_group_name_ok(name) || (flags & ~RING_FROM_NEWEST))
 		return -EINVAL;
+	pthread_mutex_lock(&r->table_lock);
 	err = rl_lock_byte(r, group_table_lock_off(r), true);
-	if (err)
+	if (err) {
+		pthread_mutex_unlock(&r->table_lock);
 		return err;
+	}
+	RL_SCHED("group:locked");
+	clear_abandoned(r);
 	if (rl_group_find(r, name) >= 0) {
 		err = -EEXIST;
 		goto out;
@@ -182,30 +329,27 @@ int ring_group_create(struct ring *r, const char *name, unsigned flags)
 	strncpy(g->name, name, sizeof(g->name) - 1);
 	store_relaxed(&g->released, 0);
 	store_relaxed(&g->reader_pid, 0);
-	place_cursor(r, (uint32_t)gi, flags);
-	/* R5: name and cursor before the group counts; pairs with A5 in
-	 * rl_group_find() and A2 in rl_refresh_min(). */
+	place_group(r, (uint32_t)gi, flags);
+	/* R5: name and cursor before readers can find the group; pairs with
+	 * A5 in rl_group_find(). */
 	store_release(&g->state, RL_GROUP_ACTIVE);
 	fetch_add_relaxed(&r->hot->group_gen, 1);
-	/* A new group from the oldest message may have lowered the minimum:
-	 * producers whose cached value predates it re-check after this. */
-	rl_refresh_min(r, load_acquire(&r->hot->tail));
 out:
 	rl_unlock_byte(r, group_table_lock_off(r));
+	pthread_mutex_unlock(&r->table_lock);
 	return err;
 }
 
-/* Take the group's reader lock for a change by somebody not reading it. */
+/*
+ * Take the group's reader lock for a change by somebody not reading it.
+ * Called with r->table_lock held, which keeps this handle's own readers
+ * from opening the group between the check and the lock (the OFD lock does
+ * not exclude them: they share its open file description).
+ */
 static int lock_idle_group(struct ring *r, const char *name, int *gip)
 {
 	int gi;
 
-	if (r->forked)
-		return -ECHILD;
-	if (r->open_flags & RING_OPEN_RDONLY)
-		return -EROFS;
-	if (rl_group_name_ok(name))
-		return -EINVAL;
 	gi = rl_group_find(r, name);
 	if (gi < 0)
 		return gi;
@@ -219,6 +363,12 @@ static int lock_idle_group(struct ring *r, const char *name, int *gip)
 	pthread_mutex_unlock(&r->lock);
 	if (rl_lock_byte(r, rl_group_lock_off(r, (uint32_t)gi), false))
 		return -EBUSY;
+	/* Found before the lock: make sure it is still the same group. */
+	if (load_acquire(&r->groups[gi].state) != RL_GROUP_ACTIVE ||
+	    strncmp(r->groups[gi].name, name, sizeof(r->groups[gi].name)) != 0) {
+		rl_unlock_byte(r, rl_group_lock_off(r, (uint32_t)gi));
+		return -ENOENT;
+	}
 	*gip = gi;
 	return 0;
 }
@@ -231,9 +381,15 @@ int ring_group_remove(struct ring *r, const char *name)
 		return -ECHILD;
 	if (r->open_flags & RING_OPEN_RDONLY)
 		return -EROFS;
+	if (rl_group_name_ok(name))
+		return -EINVAL;
+	pthread_mutex_lock(&r->table_lock);
 	err = rl_lock_byte(r, group_table_lock_off(r), true);
-	if (err)
+	if (err) {
+		pthread_mutex_unlock(&r->table_lock);
 		return err;
+	}
+	RL_SCHED("group:locked");
 	err = lock_idle_group(r, name, &gi);
 	if (!err) {
 		store_release(&r->groups[gi].state, RL_GROUP_FREE);
@@ -244,6 +400,7 @@ int ring_group_remove(struct ring *r, const char *name)
 		rl_wake(r, &r->hot->space);
 	}
 	rl_unlock_byte(r, group_table_lock_off(r));
+	pthread_mutex_unlock(&r->table_lock);
 	return err;
 }
 
@@ -251,16 +408,23 @@ int ring_group_reset(struct ring *r, const char *name, unsigned flags)
 {
 	int gi, err;
 
-	if (flags & ~RING_FROM_NEWEST)
+	if (r->forked)
+		return -ECHILD;
+	if (r->open_flags & RING_OPEN_RDONLY)
+		return -EROFS;
+	if (rl_group_name_ok(name) || (flags & ~RING_FROM_NEWEST))
 		return -EINVAL;
+	pthread_mutex_lock(&r->table_lock);
 	err = lock_idle_group(r, name, &gi);
-	if (err)
-		return err;
-	place_cursor(r, (uint32_t)gi, flags);
-	rl_refresh_min(r, load_acquire(&r->hot->tail));
-	rl_unlock_byte(r, rl_group_lock_off(r, (uint32_t)gi));
-	rl_wake(r, &r->hot->space);
-	return 0;
+	if (!err) {
+		place_group(r, (uint32_t)gi, flags);
+		rl_unlock_byte(r, rl_group_lock_off(r, (uint32_t)gi));
+		/* A reset to the newest message frees room. */
+		rl_refresh_min(r, load_acquire(&r->hot->tail));
+		rl_wake(r, &r->hot->space);
+	}
+	pthread_mutex_unlock(&r->table_lock);
+	return err;
 }
 
 int ring_group_list(struct ring *r, char (*names)[RING_GROUP_NAME_MAX + 1],

@@ -15,6 +15,7 @@
 #include "layout.h"
 #include "order.h"
 #include "ring.h"
+#include "sched.h"
 
 #define RL_DEFAULT_SPINS 1000u
 #define RL_DEFAULT_RECOVERY_MS 100u
@@ -32,6 +33,7 @@ struct rl_local {
 	bool claim_open;
 	uint64_t claim_start;
 	uint64_t claim_end;
+	uint64_t kicked_min;	/* minimum at this thread's last full-ring kick */
 	struct rl_local *next;
 };
 
@@ -61,6 +63,10 @@ struct ring {
 	uint32_t recovery_ms;
 	bool membarrier_ok;    /* wakers may skip their fence (wait.c) */
 
+	/* Serializes this handle's group-table changes and reader opens: the
+	 * OFD locks that exclude other processes do not exclude two threads
+	 * of one open file description. Taken before `lock`. */
+	pthread_mutex_t table_lock;
 	pthread_mutex_t lock;  /* guards locals, owned, readers */
 	struct rl_local *locals; /* list; nodes live until ring_close */
 	uint8_t *owned;	       /* bitmap of process entries this handle holds */
@@ -80,6 +86,8 @@ struct ring_reader {
 	uint64_t run;	       /* messages found without waiting, in a row */
 	uint64_t stuck_pos;    /* position waited on since stuck_since */
 	uint64_t stuck_since;  /* monotonic ns */
+	uint64_t recovered_to; /* where the last recovery skip ended */
+	bool recovered_to_valid;
 	struct ring_reader *next;
 };
 
@@ -104,12 +112,14 @@ bool rl_byte_locked_by_other(struct ring *r, uint64_t off);
 
 /* ---- group.c ---- */
 uint64_t rl_refresh_min(struct ring *r, uint64_t tail);
+void rl_group_clear_abandoned(struct ring *r);
 int rl_group_find(struct ring *r, const char *name);
 int rl_group_name_ok(const char *name);
 uint64_t rl_group_lock_off(const struct ring *r, uint32_t gidx);
 
 /* ---- wait.c ---- */
 void rl_membarrier_register(struct ring *r);
+int rl_membarrier_all(void);
 uint64_t rl_now_ns(void);
 uint64_t rl_deadline_ns(const struct timespec *deadline);
 void rl_wake_slow(struct rl_eventcount *ec);
@@ -118,7 +128,8 @@ int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
 	       uint64_t wake_at_ns, bool intr);
 
 /* ---- recover.c ---- */
-bool rl_resolve_stuck(struct ring *r, uint64_t c, uint64_t *skip_to);
+bool rl_resolve_stuck(struct ring *r, uint64_t c, uint64_t *skip_to,
+		      bool continued);
 uint64_t rl_next_known_start(struct ring *r, uint64_t c, uint64_t tail);
 
 /* ---- produce.c ---- */
@@ -131,6 +142,39 @@ enum { AT_NOTHING = 0, AT_MESSAGE = 1, AT_SKIP = 2 };
 int rl_message_at(struct ring *r, uint64_t c, struct ring_msg *m);
 
 /* ---- helpers ---- */
+
+/*
+ * The cached-minimum word (hot->cached_min): the low RL_MIN_POS_BITS bits of
+ * the slowest cursor, and above them a generation that every lowering by a
+ * group create or reset bumps. A refresher stores its scan with a CAS from
+ * the word it read before scanning, so a scan that missed a new group
+ * always fails to store (group.c). Positions are recovered against the
+ * tail: the minimum is never more than slot_count (< 2^RL_MIN_POS_BITS)
+ * behind it.
+ */
+#define RL_MIN_POS_BITS 44
+#define RL_MIN_POS_MASK ((1ull << RL_MIN_POS_BITS) - 1)
+#define RL_MIN_GEN_ONE (1ull << RL_MIN_POS_BITS)
+
+/* Slots between the minimum in word @w and @tail; above slot_count when
+ * the word is stale (ahead of the tail) or damaged. */
+static inline uint64_t rl_min_used(uint64_t tail, uint64_t w)
+{
+	return (tail - w) & RL_MIN_POS_MASK;
+}
+
+/*
+ * Order a producer's intent before its load of the cached minimum. A group
+ * creator's membarrier() supplies the fence for processes registered for
+ * it (group.c); others pay a real one.
+ */
+static inline void rl_intent_fence(struct ring *r)
+{
+	if (likely(r->membarrier_ok))
+		cmm_barrier();
+	else
+		full_fence();
+}
 
 /*
  * Wake every sleeper of @ec if one is announced (wait.c explains the

@@ -84,7 +84,7 @@ struct rl_hot {
 	uint64_t tail;
 	uint8_t pad_prod[RL_CACHELINE - 8];
 
-	uint64_t cached_min;
+	uint64_t cached_min; /* generation and position, see internal.h */
 	uint8_t pad_minc[RL_CACHELINE - 8];
 
 	struct rl_eventcount data;
@@ -106,8 +106,12 @@ static_assert(offsetof(struct rl_hot, space) == 3 * RL_CACHELINE, "H9");
 static_assert(offsetof(struct rl_hot, recovered) == 4 * RL_CACHELINE, "H9");
 static_assert(sizeof(struct rl_hot) == 5 * RL_CACHELINE, "H9");
 
-/* Group states. */
-enum { RL_GROUP_FREE = 0, RL_GROUP_ACTIVE = 1 };
+/*
+ * Group states. JOINING: being placed by a creator that holds the group
+ * table lock; producers respect its cursor, readers cannot open it yet. A
+ * JOINING group whose creator died is freed by the next holder of the lock.
+ */
+enum { RL_GROUP_FREE = 0, RL_GROUP_ACTIVE = 1, RL_GROUP_JOINING = 2 };
 
 /*
  * A consumer group. The reader holds an OFD write lock on the entry's first

@@ -215,6 +215,7 @@ void rl_sweep_dead(struct ring *r)
 		}
 		rl_unlock_byte(r, rl_proc_lock_off(r, i));
 	}
+	rl_group_clear_abandoned(r);
 }
 
 /*

@@ -4,14 +4,22 @@
  *
  * A claim, per producing thread (its process-table entry `me`):
  *
- *   1. check room against the cached minimum cursor; refresh it only when
- *      the ring looks full
- *   2. publish the intent [t, t+n) in `me` (H5)
+ *   1. publish the intent [t, t+n) in `me` (H5), t the tail just read
+ *   2. read the cached minimum cursor and check room against it; refresh
+ *      it only when the ring looks full (then also wake sleeping readers
+ *      once: the ring may be full of dead claims they must resolve)
  *   3. CAS the tail from t to t+n (a plain store in single-producer mode)
  *   4. claim_state = HELD
  *   5. write header and payload in the slots
  *   6. commit word of t = t + 1 (release, R1), for each message of a batch
  *   7. claim_state = NONE, counters, wake readers if any sleep
+ *
+ * The intent comes before the minimum is read (1 before 2): a group being
+ * created from the oldest message lowers the minimum, issues membarrier()
+ * and then reads every intent (group.c). Either the producer read the
+ * lowered minimum, or the creator sees the intent and keeps the group's
+ * start within one ring of the claim's end. A claim can therefore never
+ * overwrite what a group has not yet read, however late the group came.
  *
  * A reader that finds commit[c] != c + 1 while the tail is past c looks at
  * the entries whose intent or claim contains c (recover.c): live ones are
@@ -28,7 +36,11 @@ static inline void publish_intent(struct rl_proc *me, uint64_t start,
 {
 	uint64_t seq = load_relaxed(&me->claim_seq);
 
-	store_relaxed(&me->claim_seq, seq + 1); /* odd: being written */
+	/* Odd: being written. A release store, so that a reader that sees it
+	 * also sees this thread's earlier commit words and NONE (on weakly
+	 * ordered CPUs a relaxed store could overtake them, and a reader in
+	 * rl_next_known_start() would pass a message just committed). */
+	store_release(&me->claim_seq, seq + 1);
 	/* Release stores (plain moves on x86): none of them can become
 	 * visible before the odd sequence number. */
 	store_release(&me->claim_start, start);
@@ -64,24 +76,42 @@ static unsigned batch_fit(const uint32_t *prefix, unsigned n, uint64_t room)
 }
 
 /*
- * Wait for room for at least @need slots beyond @tail, as the policy says.
- * Returns 0 to retry the claim, or -EAGAIN, -ENOBUFS (dropped), -ETIMEDOUT.
+ * The ring looks full at minimum @m: readers asleep with nothing committed
+ * at their position are woken once per distinct minimum, so that they look
+ * at the claims that fill the ring (a ring full of dead claims is resolved
+ * only by its readers, and nobody else would wake them: no commit comes).
  */
-static int wait_for_room(struct ring *r, struct rl_proc *me, uint32_t need,
+static void kick_readers(struct ring *r, struct rl_local *l, uint64_t m)
+{
+	RL_SCHED("claim:full");
+	if (l->kicked_min == m)
+		return;
+	l->kicked_min = m;
+	rl_wake(r, &r->hot->data);
+}
+
+/*
+ * Wait for room for at least @need slots beyond the tail, as the policy
+ * says. Returns 0 to retry the claim, or -EAGAIN, -ENOBUFS (dropped),
+ * -ETIMEDOUT, -EINTR.
+ */
+static int wait_for_room(struct ring *r, struct rl_local *l, uint32_t need,
 			 unsigned policy, uint64_t deadline, uint32_t *spun,
 			 bool intr)
 {
 	struct space_wait w;
 	uint64_t tail, m;
 
-	if (policy == RING_FULL_FAIL)
-		return -EAGAIN;
-	if (policy == RING_FULL_DROP)
-		return -ENOBUFS;
+	/* A7': pairs with the tail CAS (R7) of the claims that fill it. */
 	tail = load_acquire(&r->hot->tail);
 	m = rl_refresh_min(r, tail);
 	if (pos_diff(tail + need, m) <= (int64_t)r->geo.slot_count)
 		return 0;
+	kick_readers(r, l, m);
+	if (policy == RING_FULL_FAIL)
+		return -EAGAIN;
+	if (policy == RING_FULL_DROP)
+		return -ENOBUFS;
 	if (*spun < r->spins) {
 		for (int i = 0; i < 16; i++)
 			cpu_relax();
@@ -92,8 +122,16 @@ static int wait_for_room(struct ring *r, struct rl_proc *me, uint32_t need,
 	}
 	w.r = r;
 	w.need = need;
-	return rl_ec_wait(r, &r->hot->space, me, RL_SLEEP_SPACE, room_ready, &w,
-			  deadline, intr);
+	return rl_ec_wait(r, &r->hot->space, l->me, RL_SLEEP_SPACE, room_ready,
+			  &w, deadline, intr);
+}
+
+/* Room left beyond @t by the minimum in word @w (0 if the word is stale). */
+static inline uint64_t room_at(const struct ring *r, uint64_t t, uint64_t w)
+{
+	uint64_t used = rl_min_used(t, w);
+
+	return used > r->geo.slot_count ? 0 : r->geo.slot_count - used;
 }
 
 /*
@@ -109,57 +147,58 @@ static int claim(struct ring *r, struct rl_local *l, const uint32_t *prefix,
 	struct rl_hot *h = r->hot;
 	unsigned policy = flags & RING_POLICY_MASK;
 	uint64_t dl = UINT64_MAX;
-	uint64_t count = r->geo.slot_count;
 	uint32_t spun = 0;
 	bool have_dl = false;
-	uint64_t t, m;
+	uint64_t t, end;
 	unsigned k;
 	int err;
 
 	if (!policy)
 		policy = r->geo.full_policy;
-	t = load_relaxed(&h->tail);
 	for (;;) {
-		/* A3: pairs with R3 in rl_refresh_min(). */
-		m = load_acquire(&h->cached_min);
-		k = batch_fit(prefix, n, count - (uint64_t)pos_diff(t, m));
-		if (unlikely(pos_diff(t, m) < 0 || pos_diff(t, m) > (int64_t)count))
-			k = 0; /* a stale or damaged minimum: look again */
-		if (unlikely(!k)) {
-			m = rl_refresh_min(r, t);
-			k = batch_fit(prefix, n, count - (uint64_t)pos_diff(t, m));
-			if (!k) {
-				if (!have_dl) {
-					dl = rl_deadline_ns(deadline);
-					have_dl = true;
+		t = load_relaxed(&h->tail);
+		/* A3: pairs with R3 in rl_refresh_min() and place_group(). */
+		k = batch_fit(prefix, n, room_at(r, t, load_acquire(&h->cached_min)));
+		if (k) {
+			end = t + prefix[k - 1];
+			publish_intent(me, t, end);
+			RL_SCHED("claim:intent");
+			rl_intent_fence(r);
+			/* The check that counts: the minimum read after the
+			 * intent is visible (A3 again). */
+			if (room_at(r, t, load_acquire(&h->cached_min)) >= prefix[k - 1]) {
+				if (r->open_flags & RING_OPEN_SINGLE_PRODUCER) {
+					/* The caller promised there is no
+					 * other producer. */
+					store_release(&h->tail, end);
+					break;
 				}
-				/* An intent left by a failed CAS is
-				 * withdrawn before waiting or failing. */
-				store_release(&me->claim_state, RL_CLAIM_NONE);
-				err = wait_for_room(r, me, prefix[0], policy, dl,
-						    &spun, flags & RING_INTR);
-				if (err)
-					return err;
-				t = load_relaxed(&h->tail);
-				continue;
+				/* R7: the intent is visible before the tail
+				 * moves (seq_cst); pairs with A7 in
+				 * rl_resolve_stuck(). */
+				if (cas_seq_cst(&h->tail, t, end))
+					break;
+				continue; /* lost the race: a new intent */
 			}
 		}
-		publish_intent(me, t, t + prefix[k - 1]);
-		if (r->open_flags & RING_OPEN_SINGLE_PRODUCER) {
-			/* The caller promised there is no other producer. */
-			store_release(&h->tail, t + prefix[k - 1]);
-			break;
+		if (!have_dl) {
+			dl = rl_deadline_ns(deadline);
+			have_dl = true;
 		}
-		/* R7: the intent is visible before the tail moves (seq_cst);
-		 * pairs with A7 in rl_resolve_stuck(). */
-		if (cas_seq_cst(&h->tail, t, t + prefix[k - 1]))
-			break;
-		t = load_relaxed(&h->tail);
+		/* An intent that found no room is withdrawn before waiting or
+		 * failing. */
+		store_release(&me->claim_state, RL_CLAIM_NONE);
+		err = wait_for_room(r, l, prefix[0], policy, dl, &spun,
+				    flags & RING_INTR);
+		if (err)
+			return err;
 	}
+	RL_SCHED("claim:cas");
 	store_release(&me->claim_state, RL_CLAIM_HELD);
+	RL_SCHED("claim:held");
 	l->claim_open = true;
 	l->claim_start = t;
-	l->claim_end = t + prefix[k - 1];
+	l->claim_end = end;
 	*startp = t;
 	return (int)k;
 }
@@ -215,6 +254,7 @@ static inline void finish_claim(struct ring *r, struct rl_local *l,
 				uint64_t pos, uint64_t *counter)
 {
 	publish_commit(r, pos);
+	RL_SCHED("claim:commit");
 	close_claim(l);
 	count(counter, 1);
 	rl_wake(r, &r->hot->data);
@@ -248,18 +288,22 @@ static inline bool claim_fast(struct ring *r, struct rl_local *l,
 {
 	struct rl_hot *h = r->hot;
 	uint64_t t = load_relaxed(&h->tail);
-	/* A3: pairs with R3 in rl_refresh_min(). */
-	uint64_t m = load_acquire(&h->cached_min);
 
-	/* One unsigned compare: a minimum ahead of t (stale) is huge too. */
-	if (unlikely((uint64_t)pos_diff(t + slots, m) > r->geo.slot_count))
-		return false;
 	publish_intent(l->me, t, t + slots);
+	RL_SCHED("claim:intent");
+	rl_intent_fence(r);
+	/* A3: pairs with R3 in rl_refresh_min() and place_group(). One
+	 * compare: a stale or damaged word gives a huge distance too. */
+	if (unlikely(rl_min_used(t, load_acquire(&h->cached_min)) + slots >
+		     r->geo.slot_count))
+		return false;
 	if (r->open_flags & RING_OPEN_SINGLE_PRODUCER)
 		store_release(&h->tail, t + slots);
 	else if (unlikely(!cas_seq_cst(&h->tail, t, t + slots))) /* R7 */
 		return false;
+	RL_SCHED("claim:cas");
 	store_release(&l->me->claim_state, RL_CLAIM_HELD);
+	RL_SCHED("claim:held");
 	l->claim_open = true;
 	l->claim_start = t;
 	l->claim_end = t + slots;
@@ -448,6 +492,7 @@ int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
 		publish_commit(r, p);
 		p += rl_msg_slots(r, msgs[i].len);
 	}
+	RL_SCHED("claim:commit");
 	close_claim(l);
 	count(&l->me->committed, (uint64_t)k);
 	rl_wake(r, &r->hot->data);

@@ -5,22 +5,30 @@
  * A reader at position c that sees no commit word for c although the tail
  * is past c has waited recovery_ms; it now asks who claimed c:
  *
- *   - a live entry whose intent or held claim contains c: wait (a slow or
- *     stopped producer is never skipped);
- *   - otherwise the dead entries whose intent or claim contains c: the one
- *     that won the tail CAS is among them (every winner published its
- *     intent before its CAS, and keeps it until after its commit). Skip to
- *     the smallest end among them: that never passes the winner's end, and
- *     if it stops short, the next round finds the winner alone;
- *   - nobody contains c (a damaged table, or a group placed inside old
- *     data): skip to the next committed message start, the start of a live
- *     claim, or the tail, whichever comes first.
+ *   1. an entry whose claim is HELD and contains c won the tail CAS for
+ *      it (HELD is set only after a successful CAS, claims never overlap):
+ *      it decides alone. Alive: wait. Dead: skip to its end. An intent of
+ *      another entry that also contains c is a loser's, whatever its
+ *      owner's state (a stopped loser does not block recovery);
+ *   2. otherwise a live entry whose intent contains c may be between its
+ *      CAS and HELD: wait (a slow or stopped producer is never skipped);
+ *   3. otherwise the winner, if its entry still exists, is among the dead
+ *      entries whose intent contains c (every winner published its intent
+ *      before its CAS and keeps it until after its commit). Skip to the
+ *      smallest end among them, but never past the next committed message
+ *      start or live claim (rl_next_known_start()): if the winner's entry
+ *      was reclaimed, a loser's stale intent may reach past the winner's
+ *      end, and the messages after it must not be skipped;
+ *   4. nobody contains c (a reclaimed entry, a damaged table): skip to the
+ *      next committed message start, the start of a live claim, or the
+ *      tail, whichever comes first.
  *
  * Readers skip locally and write nothing to the file but their cursor: the
  * decision depends only on entries that no longer change (their owners are
  * dead), so every group decides the same, and no two readers race to write
  * a record. The first reader to skip a dead claim counts it (a CAS on the
- * entry's claim_state sets RL_CLAIM_RECOVERED).
+ * entry's claim_state sets RL_CLAIM_RECOVERED); a second step over the same
+ * claim (rule 3 stopping short) is not counted again.
  */
 #include "internal.h"
 
@@ -80,14 +88,25 @@ uint64_t rl_next_known_start(struct ring *r, uint64_t c, uint64_t tail)
 	return stop;
 }
 
-bool rl_resolve_stuck(struct ring *r, uint64_t c, uint64_t *skip_to)
+/* Count the dead claim of entry @e as recovered, once over all readers. */
+static void count_recovered(struct ring *r, struct rl_proc *e)
+{
+	uint32_t st = load_relaxed(&e->claim_state);
+
+	if (!(st & RL_CLAIM_RECOVERED) &&
+	    cas_seq_cst(&e->claim_state, st, st | RL_CLAIM_RECOVERED))
+		fetch_add_relaxed(&r->hot->recovered, 1);
+}
+
+bool rl_resolve_stuck(struct ring *r, uint64_t c, uint64_t *skip_to,
+		      bool continued)
 {
 	uint64_t count = r->geo.slot_count;
 	/* A7: pairs with R7 in claim(): the winner's intent is visible. */
 	uint64_t tail = load_acquire(&r->hot->tail);
-	uint64_t best_end = 0;
-	bool best_held = false;
-	int best = -1;
+	uint64_t held_end = 0, intent_end = 0, intent_start = 0, stop;
+	int held = -1, intent = -1;
+	bool live_intent = false;
 
 	if (pos_diff(tail, c) <= 0)
 		return false;
@@ -100,50 +119,58 @@ bool rl_resolve_stuck(struct ring *r, uint64_t c, uint64_t *skip_to)
 	for (uint32_t i = 0; i < r->geo.procs; i++) {
 		struct rl_proc *e = &r->procs[i];
 		struct claim_view v;
+		uint32_t st;
 
 		/* A4: pairs with R4 in rl_entry_alloc(). */
 		if (load_acquire(&e->state) != RL_PROC_USED)
 			continue;
 		if (!read_claim(e, &v)) {
-			/* Being rewritten by a live owner: wait. An owner
-			 * that died while writing its intent had not yet
-			 * tried its CAS: it claims nothing. */
-			if (rl_entry_alive(r, i))
-				return false;
+			/* Being rewritten by a live owner: its last claim is
+			 * committed (R6 orders it first), its next one starts
+			 * at the tail or later. An owner that died while
+			 * writing its intent had not yet tried its CAS. */
 			continue;
 		}
-		if ((v.state & RL_CLAIM_MASK) == RL_CLAIM_NONE ||
-		    !contains(&v, c, count))
+		st = v.state & RL_CLAIM_MASK;
+		if (st == RL_CLAIM_NONE || !contains(&v, c, count))
 			continue;
-		if (rl_entry_alive(r, i))
-			return false;
-		/* A held claim is the winner's for sure (HELD is set only
-		 * after a successful CAS); among intents, the smallest end. */
-		if ((v.state & RL_CLAIM_MASK) == RL_CLAIM_HELD) {
-			if (!best_held || pos_diff(best_end, v.end) > 0) {
-				best = (int)i;
-				best_end = v.end;
-			}
-			best_held = true;
-		} else if (!best_held &&
-			   (best < 0 || pos_diff(best_end, v.end) > 0)) {
-			best = (int)i;
-			best_end = v.end;
+		if (st == RL_CLAIM_HELD) {
+			/* Rule 1: the winner. */
+			if (rl_entry_alive(r, i))
+				return false;
+			held = (int)i;
+			held_end = v.end;
+			break;
+		}
+		if (rl_entry_alive(r, i)) {
+			live_intent = true; /* rule 2, unless a HELD is found */
+			continue;
+		}
+		if (intent < 0 || pos_diff(intent_end, v.end) > 0) {
+			intent = (int)i;
+			intent_end = v.end;
+			intent_start = v.start;
 		}
 	}
 	/* A1 again: the producer may have committed while we looked. */
 	if (load_acquire(&r->commit[c & r->mask]) == c + 1)
 		return false;
-	if (best >= 0) {
-		struct rl_proc *e = &r->procs[best];
-		uint32_t st = load_relaxed(&e->claim_state);
-
-		if (!(st & RL_CLAIM_RECOVERED) &&
-		    cas_seq_cst(&e->claim_state, st, st | RL_CLAIM_RECOVERED))
-			fetch_add_relaxed(&r->hot->recovered, 1);
-		*skip_to = best_end;
+	if (held >= 0) {
+		count_recovered(r, &r->procs[held]);
+		*skip_to = held_end;
 		return true;
 	}
-	*skip_to = rl_next_known_start(r, c, tail);
+	if (live_intent)
+		return false;
+	stop = rl_next_known_start(r, c, tail);
+	if (intent >= 0) {
+		/* Rule 3. A continuation (this reader's last skip ended at c
+		 * inside the same claim) was counted by the first step. */
+		if (!(continued && pos_diff(c, intent_start) > 0))
+			count_recovered(r, &r->procs[intent]);
+		*skip_to = pos_diff(stop, intent_end) < 0 ? stop : intent_end;
+		return true;
+	}
+	*skip_to = stop;
 	return pos_diff(*skip_to, c) > 0;
 }

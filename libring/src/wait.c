@@ -40,8 +40,18 @@
 
 #define RL_FALLBACK_SLEEP_NS 1000000ull
 
+#ifdef RL_TEST_HOOKS
+int rl_test_membarrier_errno; /* non-zero: act as if refused (sched.h) */
+#endif
+
 static int sys_membarrier(int cmd)
 {
+#ifdef RL_TEST_HOOKS
+	if (load_relaxed(&rl_test_membarrier_errno)) {
+		errno = load_relaxed(&rl_test_membarrier_errno);
+		return -1;
+	}
+#endif
 	return (int)syscall(__NR_membarrier, cmd, 0, 0);
 }
 
@@ -54,6 +64,15 @@ void rl_membarrier_register(struct ring *r)
 {
 	r->membarrier_ok =
 		sys_membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0;
+}
+
+/*
+ * A full barrier on every CPU that runs a registered process (group.c uses
+ * it to see every producer's intent). Returns 0, or -errno where refused.
+ */
+int rl_membarrier_all(void)
+{
+	return sys_membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) == 0 ? 0 : -errno;
 }
 
 uint64_t rl_now_ns(void)
@@ -90,7 +109,9 @@ void rl_wake_slow(struct rl_eventcount *ec)
  * announcement. @me, if not NULL, records the announcement in the caller's
  * process entry so that it can be taken back if the caller dies asleep.
  * Returns 0 (re-check the condition), -ETIMEDOUT when @wake_at_ns passed,
- * or -EINTR when a signal interrupted the sleep and @intr is set.
+ * or -EINTR when a signal interrupted the sleep and @intr is set. Where
+ * membarrier() is refused each sleep is capped at RL_FALLBACK_SLEEP_NS;
+ * the end of such a capped sleep returns 0, never -ETIMEDOUT.
  */
 int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
 	       uint32_t sleep_kind, bool (*ready)(void *), void *arg,
@@ -98,6 +119,7 @@ int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
 {
 	uint32_t seq0 = load_acquire(&ec->seq);
 	struct timespec ts, *tsp = NULL;
+	uint64_t until = wake_at_ns; /* the caller's; may be capped below */
 	int ret = 0;
 
 	/* Announce (a locked exchange: ordered before our re-check). */
@@ -112,9 +134,10 @@ int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
 			wake_at_ns = cap;
 	}
 	if (!ready(arg)) {
+		RL_SCHED("ec:futex");
 		if (wake_at_ns != UINT64_MAX) {
 			if (rl_now_ns() >= wake_at_ns) {
-				ret = -ETIMEDOUT;
+				ret = until <= wake_at_ns ? -ETIMEDOUT : 0;
 				goto out;
 			}
 			ts.tv_sec = (time_t)(wake_at_ns / 1000000000ull);
@@ -126,7 +149,9 @@ int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
 		if (futex((int32_t *)&ec->seq, FUTEX_WAIT_BITSET,
 				(int32_t)seq0, tsp, NULL,
 				FUTEX_BITSET_MATCH_ANY) < 0) {
-			if (errno == ETIMEDOUT)
+			/* Only the caller's own deadline is a time-out: the
+			 * cap of a sleep without membarrier() is a re-check. */
+			if (errno == ETIMEDOUT && until <= wake_at_ns)
 				ret = -ETIMEDOUT;
 			else if (errno == EINTR && intr)
 				ret = -EINTR;
