@@ -323,6 +323,7 @@ int ring_group_create(struct ring *r, const char *name, unsigned flags)
 		err = -ENOSPC;
 		goto out;
 	}
+	RL_SCHED("group:chosen");
 	struct rl_group *g = &r->groups[gi];
 
 	memset(g->name, 0, sizeof(g->name));
@@ -361,6 +362,7 @@ static int lock_idle_group(struct ring *r, const char *name, int *gip)
 		}
 	}
 	pthread_mutex_unlock(&r->lock);
+	RL_SCHED("group:idle");
 	if (rl_lock_byte(r, rl_group_lock_off(r, (uint32_t)gi), false))
 		return -EBUSY;
 	/* Found before the lock: make sure it is still the same group. */

@@ -33,6 +33,7 @@ struct rl_local {
 	bool claim_open;
 	uint64_t claim_start;
 	uint64_t claim_end;
+	bool kicked;		/* kicked_min is set */
 	uint64_t kicked_min;	/* minimum at this thread's last full-ring kick */
 	struct rl_local *next;
 };

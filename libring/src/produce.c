@@ -84,8 +84,9 @@ static unsigned batch_fit(const uint32_t *prefix, unsigned n, uint64_t room)
 static void kick_readers(struct ring *r, struct rl_local *l, uint64_t m)
 {
 	RL_SCHED("claim:full");
-	if (l->kicked_min == m)
+	if (l->kicked && l->kicked_min == m)
 		return;
+	l->kicked = true;
 	l->kicked_min = m;
 	rl_wake(r, &r->hot->data);
 }
@@ -178,6 +179,7 @@ static int claim(struct ring *r, struct rl_local *l, const uint32_t *prefix,
 				 * rl_resolve_stuck(). */
 				if (cas_seq_cst(&h->tail, t, end))
 					break;
+				RL_SCHED("claim:lost");
 				continue; /* lost the race: a new intent */
 			}
 		}
@@ -299,8 +301,10 @@ static inline bool claim_fast(struct ring *r, struct rl_local *l,
 		return false;
 	if (r->open_flags & RING_OPEN_SINGLE_PRODUCER)
 		store_release(&h->tail, t + slots);
-	else if (unlikely(!cas_seq_cst(&h->tail, t, t + slots))) /* R7 */
+	else if (unlikely(!cas_seq_cst(&h->tail, t, t + slots))) { /* R7 */
+		RL_SCHED("claim:lost");
 		return false;
+	}
 	RL_SCHED("claim:cas");
 	store_release(&l->me->claim_state, RL_CLAIM_HELD);
 	RL_SCHED("claim:held");

@@ -164,11 +164,18 @@ bool rl_resolve_stuck(struct ring *r, uint64_t c, uint64_t *skip_to,
 		return false;
 	stop = rl_next_known_start(r, c, tail);
 	if (intent >= 0) {
-		/* Rule 3. A continuation (this reader's last skip ended at c
-		 * inside the same claim) was counted by the first step. */
+		/* Rule 3. An intent that reaches past a committed message or
+		 * a live claim overlaps another claim: a loser's, not to be
+		 * counted (the winner's entry was reclaimed, and counted then).
+		 * A continuation (this reader's last skip ended at c inside
+		 * the same claim) was counted by the first step. */
+		if (pos_diff(intent_end, stop) > 0) {
+			*skip_to = stop;
+			return true;
+		}
 		if (!(continued && pos_diff(c, intent_start) > 0))
 			count_recovered(r, &r->procs[intent]);
-		*skip_to = pos_diff(stop, intent_end) < 0 ? stop : intent_end;
+		*skip_to = intent_end;
 		return true;
 	}
 	*skip_to = stop;

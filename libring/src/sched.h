@@ -15,12 +15,17 @@
  *   produce.c  claim:intent   intent published, the minimum not yet read
  *              claim:cas      the tail moved, claim_state not yet HELD
  *              claim:held     claim_state is HELD, nothing written yet
+ *              claim:lost     the tail CAS failed, the stale intent still
+ *                             published
  *              claim:commit   commit word stored, claim_state not yet NONE
  *              claim:full     no room found, before waking readers/waiting
  *   group.c    refresh:scan   a refresh scanned the groups, not yet stored
  *              group:joining  a new or reset group's cursor is placed and
  *                             the minimum lowered, before the intent scan
  *              group:locked   the group table lock is held (create/remove)
+ *              group:chosen   create picked a free entry, not yet written
+ *              group:idle     remove/reset found no reader of this handle,
+ *                             the group's lock not yet taken
  *   consume.c  reader:sleep   a reader is about to sleep on `data`
  *   wait.c     ec:futex       announced and re-checked, before FUTEX_WAIT
  */
