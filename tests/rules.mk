@@ -14,11 +14,11 @@ $(TEST_BIN_DIR)/%: $(BUILD)/tests/%.o $(TEST_LIB_OBJS) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(PROG_LDLIBS)
 
 # Schedule tests (tests/t_sched_*.c) link the test build of the library,
-# whose schedule points they drive (libring/src/sched.h).
+# whose schedule points they drive (libring/src/sched_point.h).
 $(TEST_BIN_DIR)/t_sched_%: $(BUILD)/tests/t_sched_%.o $(TEST_LIB_OBJS) $(LIB_TEST_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(LIB_TEST_A) $(LDLIBS_COMMON)
-$(BUILD)/tests/t_sched_%.o: ALL_CFLAGS += -DRL_TEST_HOOKS -Ilibring/src
+$(BUILD)/tests/t_sched_%.o: ALL_CFLAGS += -DRL_TEST_HOOKS
 
 # RING_TEST_LONG=1 makes the stress and crash tests run their long counts.
 check: all $(TEST_BINS)

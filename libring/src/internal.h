@@ -15,7 +15,7 @@
 #include "layout.h"
 #include "order.h"
 #include "ring.h"
-#include "sched.h"
+#include "sched_point.h"
 
 #define RL_DEFAULT_SPINS 1000u
 #define RL_DEFAULT_RECOVERY_MS 100u

@@ -41,7 +41,7 @@
 #define RL_FALLBACK_SLEEP_NS 1000000ull
 
 #ifdef RL_TEST_HOOKS
-int rl_test_membarrier_errno; /* non-zero: act as if refused (sched.h) */
+int rl_test_membarrier_errno; /* non-zero: act as if refused (sched_point.h) */
 #endif
 
 static int sys_membarrier(int cmd)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sched_hook.h - drive the schedule points of the test build of the library
- * (libring/src/sched.h) from a test: stop a thread at a named protocol step,
+ * (libring/src/sched_point.h) from a test: stop a thread at a named protocol step,
  * learn that it got there, let it go on. Header-only, since only the
  * t_sched_* tests link the library that has the points.
  *
@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../libring/src/sched.h"
+#include "../../libring/src/sched_point.h"
 
 enum sched_action {
 	SCHED_HOLD = 1, /* report, then wait for sched_release() */

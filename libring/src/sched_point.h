@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sched.h - test-only schedule points.
+ * sched_point.h - test-only schedule points.
  *
  * RL_SCHED("name") marks a named step of a protocol (after the intent,
  * after the tail CAS, inside a refresh of the cached minimum, ...). In the
@@ -29,8 +29,8 @@
  *   consume.c  reader:sleep   a reader is about to sleep on `data`
  *   wait.c     ec:futex       announced and re-checked, before FUTEX_WAIT
  */
-#ifndef LIBRING_SCHED_H
-#define LIBRING_SCHED_H
+#ifndef LIBRING_SCHED_POINT_H
+#define LIBRING_SCHED_POINT_H
 
 #ifdef RL_TEST_HOOKS
 /* Called at every schedule point with its name and @arg. */
@@ -46,4 +46,4 @@ extern int rl_test_membarrier_errno;
 #define RL_SCHED(point) do { } while (0)
 #endif
 
-#endif /* LIBRING_SCHED_H */
+#endif /* LIBRING_SCHED_POINT_H */

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * sched.c - the schedule-point hook of the test build (sched.h). Compiled
+ * sched_point.c - the schedule-point hook of the test build (sched_point.h). Compiled
  * into lib/libring-test.a only; the normal library has no such symbol.
  */
 #ifdef RL_TEST_HOOKS
 #include <stddef.h>
 
 #include "order.h"
-#include "sched.h"
+#include "sched_point.h"
 
 static rl_sched_fn sched_fn;
 static void *sched_arg;
