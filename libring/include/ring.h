@@ -22,7 +22,8 @@
  *     / abort / ring_send_batch       | thread per handle)         |
  *   ring_reader_* on one reader       | no: one thread at a time   | -EBUSY (one live
  *                                     |                            | reader per group)
- *   ring_group_create/remove/reset    | yes                        | yes
+ *   ring_group_create/remove/reset,   | yes (serialized inside the | yes (serialized by
+ *     ring_reader_open                |  handle)                   |  the file's locks)
  *   ring_stats / ring_group_stats     | yes                        | yes
  *   ring_close                        | no: last call on a handle  | yes
  *
@@ -35,7 +36,10 @@
  * Groups: with no group at all, producers are never held back and old
  * messages are overwritten (not counted as dropped); create the groups
  * (ringctl create, ring_group_create) before producers start if nothing may
- * be lost. Payloads start 8-byte aligned.
+ * be lost. A group created (or reset) while producers run starts at a
+ * message producers will not overwrite any more: within one ring of every
+ * claim in flight, and from then on it holds producers back like any other.
+ * Payloads start 8-byte aligned.
  *
  * Liveness is per process: a thread that exits while it holds a claim keeps
  * readers waiting on that claim until its process exits or closes the ring.
