@@ -29,7 +29,7 @@ check-long: all $(TEST_BINS)
 
 # ThreadSanitizer where it fits: the tests whose threads share one handle
 # (within one process; TSan cannot see other processes' accesses).
-TSAN_TESTS := t_threads_fork
+TSAN_TESTS := t_threads_fork t_sched_groups
 .PHONY: check-tsan
 check-tsan:
 	$(MAKE) SANITIZE=thread $(TSAN_TESTS:%=build/san-thread/tests/bin/%)

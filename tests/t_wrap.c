@@ -62,6 +62,50 @@ static int producer(const char *path, uint32_t id)
 	return 0;
 }
 
+/*
+ * A group created from the oldest message just after the tail passed 2^64
+ * starts at the oldest message, which is before the wrap, and reads every
+ * message from there in order.
+ */
+static void late_group_across_wrap(const char *path, const struct offsets *o)
+{
+	struct ring_reader *rd;
+	struct ring_msg m;
+	struct ring *r;
+	uint64_t n = 0;
+	int rc;
+
+	ring_unlink(path);
+	{
+		struct ring_config cfg;
+
+		ring_config_init(&cfg);
+		cfg.capacity = 16 << 10;
+		cfg.max_message = 1024;
+		ring_create(path, &cfg, 0, &r);
+		ring_close(r);
+	}
+	move_ring_to(path, o, 0 - 20ull);
+	ring_open(path, 0, &r);
+	for (uint64_t s = 0; s < 10; s++) { /* 3 slots each: 30 slots */
+		char buf[32];
+
+		tu_msg_fill(buf, sizeof(buf), 0, s);
+		ring_send(r, tu_msg_type(0, s), buf, sizeof(buf), 0, NULL);
+	}
+	is(ring_reader_open(r, "late", RING_GROUP_CREATE, &rd), 0,
+	   "late group created after the tail passed 2^64");
+	while ((rc = ring_peek(rd, &m, RING_NONBLOCK, NULL)) == 0) {
+		if (tu_msg_check(m.data, m.len, m.type, 0, n))
+			break;
+		n++;
+		ring_release(rd);
+	}
+	is(n, 10, "it starts before the wrap and reads every message");
+	ring_reader_close(rd);
+	ring_close(r);
+}
+
 int main(void)
 {
 	char path[TU_PATH_MAX];
@@ -79,7 +123,7 @@ int main(void)
 	struct ring *r;
 	int fails = 0;
 
-	plan(9);
+	plan(11);
 	alarm(120);
 	ring_config_init(&cfg);
 	cfg.capacity = 16 << 10; /* 1024 slots: blocks on full constantly */
@@ -139,5 +183,6 @@ int main(void)
 	   (unsigned long long)gs.lag_slots);
 	ring_reader_close(rd);
 	ring_close(r);
+	late_group_across_wrap(path, &o);
 	return exit_status();
 }
