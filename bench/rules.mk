@@ -52,3 +52,14 @@ bench-ceiling: $(BUILD)/bench-ceiling/ring-ceiling
 $(BUILD)/bench-ceiling/ring-ceiling: bench/ceiling.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $<
+
+# libring against rte_ring, a pipe and the ceiling in interleaved rounds
+# (bench/compare.sh): a table on stdout and bench/compare.csv.
+# ROUNDS=N (default 7) and RUN_SECONDS=S (default 0.5) change its length.
+.PHONY: bench-compare
+bench-compare: $(BIN)/ring-bench $(BUILD)/bench-ceiling/ring-ceiling
+	RING_BENCH_BIN=$(BIN)/ring-bench \
+	RING_CEILING_BIN=$(BUILD)/bench-ceiling/ring-ceiling bench/compare.sh
+
+# tests/bench_smoke.t runs ring-ceiling and compare.sh too.
+check: $(BUILD)/bench-ceiling/ring-ceiling
