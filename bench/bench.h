@@ -36,6 +36,7 @@ struct bench_opts {
 	uint64_t capacity;   /* ring bytes */
 	enum bench_wait wait;
 	uint32_t batch;	     /* messages per send call */
+	int batch_given;     /* --batch was on the command line */
 	int rtt;
 	int json;
 };
@@ -65,6 +66,7 @@ struct transport {
 	const char *name;
 	const char *groups_note;	/* how --groups works, for --help */
 	const char *batch_note;		/* what --batch does, for --help */
+	uint32_t default_batch;		/* --batch when not given (0: 1) */
 	int (*setup)(struct bench *b);
 	void (*teardown)(struct bench *b);
 	int (*producer_init)(struct bench *b, uint32_t id, void **st);
@@ -85,6 +87,10 @@ extern const struct transport transport_seqpacket;
 extern const struct transport transport_mq;
 #ifdef HAVE_ZMQ
 extern const struct transport transport_zmq;
+#endif
+#ifdef HAVE_DPDK
+extern const struct transport transport_rte;
+extern const struct transport transport_rte_burst;
 #endif
 
 /* What one run measured (filled in by bench_run_*). */

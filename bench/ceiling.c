@@ -1,13 +1,40 @@
 // SPDX-License-Identifier: MIT
 /*
- * ceiling.c - what this machine allows, without libring: the round trip of
- * one cache line between two processes, and the rate of a minimal
- * single-producer ring of 80-byte records (the size of a 64-byte libring
- * message with its header) with no headers, no commit words and no waiting.
- * It publishes its tail every B records. libring's numbers are meaningful
- * against these.
+ * ceiling.c - what this machine allows without libring: the round trip of
+ * one cache line between two processes, and the rate of the best simple
+ * single-writer rings, the yardstick libring's message path is measured
+ * against (make bench-ceiling; make bench-compare uses the best of a and b).
  *
- *   ring-ceiling [RECORDS]       (make bench-ceiling)
+ * Both rings move 80-byte records (a 64-byte payload behind a 16-byte
+ * header, the size of a 64-byte libring message) through a 1 MiB shared
+ * area between two processes that spin, and keep only what such a design
+ * needs:
+ *
+ *   - no shared tail word: each record carries its own commit word, in the
+ *     record's first cache line (the line the reader reads anyway), whose
+ *     value is unique to the record's position (position + 1), so a stale
+ *     record can never pass for a new one;
+ *   - the reader publishes its read position only once per batch: when it
+ *     has caught up with the writer, or every READ_MAX records;
+ *   - a reader that has caught up with a streaming writer lets it get a run
+ *     of records ahead before it reads again (see reader());
+ *   - the writer keeps its own copy of the reader's position and reads the
+ *     shared one again only when the ring looks full.
+ *
+ *   a: the writer commits every record as soon as it is written;
+ *   b: the writer writes a burst of 32 records, then their 32 commit words
+ *      (what a batch send does: the reader then finds them ready together).
+ *
+ * The reader reads every record's first payload word and checks the sum and
+ * the length, so nothing is skipped. The first tenth of the records is a
+ * warm-up; the time runs from the reader's taking record n/10 to its last.
+ *
+ *   ring-ceiling [-n RECORDS] [-p PINGS] [rtt] [a] [b]    (default: all)
+ *
+ * Output, one line each (bench/compare.sh reads the first two words):
+ *   rtt: p50 N ns, p99 N ns, near|far
+ *   ceiling-a: X M msg/s ...
+ *   ceiling-b: X M msg/s ...
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,16 +45,32 @@
 #include <time.h>
 #include <unistd.h>
 
-#define AREA (1u << 20)
-#define REC 80u
-#define PINGS 200000
+#define AREA (1u << 20)		/* the record area */
+#define PAYLOAD 64u
+#define BURST 32u		/* records per commit in design b */
+#define READ_MAX 1024u		/* the reader publishes at least this often */
+#define COALESCE 1024u		/* a run worth waiting for ... */
+#define COALESCE_NS 5000u	/* ... for at most this long */
+#define NEAR_NS 250		/* round trips below this: the vCPUs are near */
 
-static double now(void)
+/* One record: the 16-byte header, then the payload. */
+struct rec {
+	uint64_t commit;	/* position + 1 once committed */
+	uint32_t len;
+	uint32_t type;
+	unsigned char payload[PAYLOAD];
+};
+
+_Static_assert(sizeof(struct rec) == 80, "80-byte records");
+
+#define NREC (AREA / sizeof(struct rec))	/* 13107 records */
+
+static uint64_t now_ns(void)
 {
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -44,86 +87,229 @@ static void pause_cpu(void)
 #endif
 }
 
-/* Two processes bounce a counter in one shared cache line. */
-static void ping_pong(void)
+/* A shared anonymous mapping of @len bytes, zeroed (and so faulted in). */
+static void *shared(size_t len)
 {
-	volatile uint64_t *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
-				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	volatile uint64_t *a = m, *b = m + 512;
-	uint64_t *lat = malloc(PINGS * sizeof(*lat));
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
-	if (m == MAP_FAILED || !lat)
+	if (m == MAP_FAILED) {
+		perror("ring-ceiling: mmap");
+		exit(1);
+	}
+	memset(m, 0, len);
+	return m;
+}
+
+/* Two processes bounce a counter between two cache lines. */
+static void ping_pong(unsigned pings)
+{
+	volatile uint64_t *m = shared(8192);
+	volatile uint64_t *a = m, *b = m + 512;
+	uint64_t *lat = malloc(pings * sizeof(*lat)), p50;
+
+	if (!lat)
 		exit(1);
 	if (fork() == 0) {
-		for (uint64_t i = 1; i <= PINGS; i++) {
+		for (uint64_t i = 1; i <= pings; i++) {
 			while (*a != i)
 				pause_cpu();
 			*b = i;
 		}
 		_exit(0);
 	}
-	for (uint64_t i = 1; i <= PINGS; i++) {
-		double t = now();
+	for (uint64_t i = 1; i <= pings; i++) {
+		uint64_t t = now_ns();
 
 		*a = i;
 		while (*b != i)
 			pause_cpu();
-		lat[i - 1] = (uint64_t)((now() - t) * 1e9);
+		lat[i - 1] = now_ns() - t;
 	}
 	wait(NULL);
-	qsort(lat, PINGS, sizeof(*lat), cmp_u64);
-	printf("cache-line round trip between two processes: p50 %llu ns, p99 %llu ns\n",
-	       (unsigned long long)lat[PINGS / 2],
-	       (unsigned long long)lat[PINGS * 99 / 100]);
+	qsort(lat, pings, sizeof(*lat), cmp_u64);
+	p50 = lat[pings / 2];
+	printf("rtt: p50 %llu ns, p99 %llu ns, %s (cache-line round trip "
+	       "between two processes)\n", (unsigned long long)p50,
+	       (unsigned long long)lat[(uint64_t)pings * 99 / 100],
+	       p50 < NEAR_NS ? "near" : "far");
 	free(lat);
+	munmap((void *)m, 8192);
 }
 
-/* A minimal SPSC ring: records copied in, tail published every @batch. */
-static void stream(uint64_t n, unsigned batch)
+/* What the reader hands back. */
+struct result {
+	uint64_t t0, t1;	/* reader's clock at record n/10 and at the end */
+	int bad;
+};
+
+/* The reader: take every record in order, publish the position per batch.
+ * When it has caught up with a writer that is streaming, it does not poll
+ * the next record (that line is the one being written: both sides would
+ * trade it store by store) but the commit word COALESCE records ahead, every
+ * 32 pauses, for at most COALESCE_NS, and then reads the whole run in one
+ * go. (libring's reader does the same, RL_COALESCE_*.) */
+static void reader(struct rec *ring, uint64_t *head, uint64_t n,
+		   struct result *res)
 {
-	uint8_t *m = mmap(NULL, AREA + 8192, PROT_READ | PROT_WRITE,
-			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	uint64_t *tail = (uint64_t *)m, *head = (uint64_t *)(m + 4096);
-	uint8_t *buf = m + 8192, rec[REC] = { 1 };
-	uint64_t nrec = AREA / REC;
-	double t0;
+	uint64_t h = 0, pub = 0, sum = 0, warm = n / 10, run = 0;
+	uint32_t i = 0;
 
-	if (m == MAP_FAILED)
-		exit(1);
-	if (fork() == 0) {
-		uint64_t h = 0, t, sum = 0;
+	while (h < n) {
+		struct rec *r = &ring[i];
 
-		while (h < n) {
-			while ((t = __atomic_load_n(tail, __ATOMIC_ACQUIRE)) == h)
-				pause_cpu();
-			for (; h < t; h++)
-				sum += *(uint64_t *)(buf + (h % nrec) * REC);
-			__atomic_store_n(head, h, __ATOMIC_RELEASE);
-		}
-		_exit(sum == 0);
-	}
-	t0 = now();
-	for (uint64_t i = 0; i < n;) {
-		while (i + batch - __atomic_load_n(head, __ATOMIC_ACQUIRE) > nrec)
+		/* A1: pairs with R1/R2 in the writer. */
+		if (__atomic_load_n(&r->commit, __ATOMIC_ACQUIRE) != h + 1) {
+			if (pub != h) {	/* caught up: publish, then wait */
+				/* R3: pairs with A3 in the writer. */
+				__atomic_store_n(head, h, __ATOMIC_RELEASE);
+				pub = h;
+			}
+			if (run > 1) {	/* streaming: let the writer get ahead */
+				uint64_t far = h + COALESCE < n ? h + COALESCE : n;
+				const uint64_t *c = &ring[(far - 1) % NREC].commit;
+				uint64_t until = now_ns() + COALESCE_NS;
+
+				do {
+					for (int k = 0; k < 32; k++)
+						pause_cpu();
+				} while (__atomic_load_n(c, __ATOMIC_RELAXED) != far &&
+					 now_ns() < until);
+			}
+			run = 0;
 			pause_cpu();
-		for (unsigned k = 0; k < batch; k++, i++) {
-			memcpy(rec, &i, sizeof(i));
-			memcpy(buf + (i % nrec) * REC, rec, REC);
+			continue;
 		}
-		__atomic_store_n(tail, i, __ATOMIC_RELEASE);
+		if (r->len != PAYLOAD)
+			res->bad = 1;
+		sum += *(const uint64_t *)(const void *)r->payload;
+		h++;
+		run++;
+		i = i + 1 == NREC ? 0 : i + 1;
+		if (h - pub >= READ_MAX) {
+			__atomic_store_n(head, h, __ATOMIC_RELEASE);	/* R3 */
+			pub = h;
+		}
+		if (h == warm)
+			res->t0 = now_ns();
 	}
-	wait(NULL);
-	printf("bare ring of %u-byte records, tail published every %2u: %6.1f M records/s\n",
-	       REC, batch, (double)n / (now() - t0) / 1e6);
-	munmap(m, AREA + 8192);
+	res->t1 = now_ns();
+	if (sum != (n % 2 ? n * ((n - 1) / 2) : (n / 2) * (n - 1)))
+		res->bad = 1;
+}
+
+/* Run design a (@burst == 1) or b (@burst == BURST) over @n records. */
+static void stream(const char *name, uint64_t n, uint32_t burst)
+{
+	unsigned char *m = shared(AREA + 4096);
+	uint64_t *head = (uint64_t *)(void *)m;	/* reader-written line */
+	struct rec *ring = (struct rec *)(void *)(m + 4096);
+	struct result *res = shared(sizeof(*res));
+	unsigned char src[PAYLOAD];
+	uint64_t p = 0, seen = 0;	/* seen: cached reader position */
+	uint32_t i = 0;
+	int status;
+	pid_t pid;
+
+	n -= n % burst;
+	memset(src, 0x5a, sizeof(src));
+	pid = fork();
+	if (pid == 0) {
+		reader(ring, head, n, res);
+		_exit(0);
+	}
+	while (p < n) {
+		uint32_t first = i;
+
+		/* Room for the burst? Re-read the reader's position only
+		 * when the cached one says the ring is full. */
+		if (p + burst - seen > NREC) {
+			/* A3: pairs with R3 in the reader. */
+			while (p + burst - (seen = __atomic_load_n(head,
+						__ATOMIC_ACQUIRE)) > NREC)
+				pause_cpu();
+		}
+		for (uint32_t k = 0; k < burst; k++) {
+			struct rec *r = &ring[i];
+			uint64_t v = p + k;
+
+			memcpy(src, &v, sizeof(v));
+			memcpy(r->payload, src, PAYLOAD);
+			r->len = PAYLOAD;
+			if (burst == 1)	/* R1: pairs with A1 in the reader */
+				__atomic_store_n(&r->commit, p + 1,
+						 __ATOMIC_RELEASE);
+			i = i + 1 == NREC ? 0 : i + 1;
+		}
+		if (burst > 1) {
+			/* R2: one release for the burst, pairs with A1. */
+			__atomic_thread_fence(__ATOMIC_RELEASE);
+			for (uint32_t k = 0; k < burst; k++) {
+				__atomic_store_n(&ring[first].commit, p + k + 1,
+						 __ATOMIC_RELAXED);
+				first = first + 1 == NREC ? 0 : first + 1;
+			}
+		}
+		p += burst;
+	}
+	if (waitpid(pid, &status, 0) != pid || status != 0 || res->bad) {
+		fprintf(stderr, "ring-ceiling: %s: the reader failed\n", name);
+		exit(1);
+	}
+	printf("%s: %6.1f M msg/s (%u-byte payloads in %u-byte records, "
+	       "1 MiB, commit word per record, %s)\n", name,
+	       (double)(n - n / 10) * 1e3 / (double)(res->t1 - res->t0),
+	       PAYLOAD, (unsigned)sizeof(struct rec),
+	       burst == 1 ? "committed one by one"
+			  : "committed per burst of 32");
+	fflush(stdout);
+	munmap(m, AREA + 4096);
+	munmap(res, sizeof(*res));
 }
 
 int main(int argc, char **argv)
 {
-	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 0) : 20000000;
+	uint64_t n = 50000000;
+	unsigned pings = 200000;
+	int opt, all = 1;
 
-	ping_pong();
-	stream(n / 4, 1);
-	stream(n, 32);
+	while ((opt = getopt(argc, argv, "n:p:")) != -1) {
+		switch (opt) {
+		case 'n':
+			n = strtoull(optarg, NULL, 0);
+			break;
+		case 'p':
+			pings = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		default:
+			fprintf(stderr, "usage: ring-ceiling [-n RECORDS] "
+				"[-p PINGS] [rtt] [a] [b]\n");
+			return 2;
+		}
+	}
+	if (n < 100 * BURST || pings < 100) {
+		fprintf(stderr, "ring-ceiling: at least %u records and 100 "
+			"pings\n", 100 * BURST);
+		return 2;
+	}
+	for (int k = optind; k < argc; k++) {
+		all = 0;
+		if (strcmp(argv[k], "rtt") == 0) {
+			ping_pong(pings);
+		} else if (strcmp(argv[k], "a") == 0) {
+			stream("ceiling-a", n, 1);
+		} else if (strcmp(argv[k], "b") == 0) {
+			stream("ceiling-b", n, BURST);
+		} else {
+			fprintf(stderr, "ring-ceiling: '%s': rtt, a or b\n",
+				argv[k]);
+			return 2;
+		}
+	}
+	if (all) {
+		ping_pong(pings);
+		stream("ceiling-a", n, 1);
+		stream("ceiling-b", n, BURST);
+	}
 	return 0;
 }

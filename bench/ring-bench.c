@@ -2,7 +2,7 @@
 /*
  * ring-bench - move messages between processes over libring and over the
  * transports people use today (pipes, UNIX sockets, POSIX message queues,
- * ZeroMQ), and report throughput or round-trip latency.
+ * ZeroMQ, DPDK's rte_ring), and report throughput or round-trip latency.
  *
  * This file holds the command line, the choice of transport and the
  * report; bench_run.c runs the processes, transport_*.c move the bytes.
@@ -25,6 +25,10 @@ static const struct transport *const transports[] = {
 	&transport_mq,
 #ifdef HAVE_ZMQ
 	&transport_zmq,
+#endif
+#ifdef HAVE_DPDK
+	&transport_rte,
+	&transport_rte_burst,
 #endif
 };
 
@@ -49,6 +53,10 @@ static void usage(FILE *out)
 #ifdef HAVE_ZMQ
 ", zmq"
 #endif
+#ifdef HAVE_DPDK
+", rte,\n"
+"                        rte-burst"
+#endif
 "\n"
 "  -s, --size BYTES      payload bytes, >= 8 (default 64)\n"
 "  -n, --messages N      timed messages, or round trips with --rtt\n"
@@ -57,11 +65,13 @@ static void usage(FILE *out)
 "  -p, --producers P     producer processes, 1..%d (default 1)\n"
 "  -g, --groups G        readers, each receiving every message, 1..%d\n"
 "                        (default 1)\n"
-"  -c, --capacity BYTES  ring size (ring only; default 1M)\n"
-"  -w, --wait MODE       ring only: spin (never sleep) or block (spin a\n"
-"                        little, then sleep on a futex; default spin);\n"
+"  -c, --capacity BYTES  ring size (ring and rte only; default 1M)\n"
+"  -w, --wait MODE       ring: spin (never sleep) or block (spin a little,\n"
+"                        then sleep on a futex; default spin); rte: spin,\n"
+"                        or block = sched_yield() after a while of spinning;\n"
 "                        the other transports always use blocking calls\n"
-"  -b, --batch B         messages per send call (default 1)\n"
+"  -b, --batch B         messages per send call (default 1, unless the\n"
+"                        transport says otherwise below)\n"
 "  -r, --rtt             measure round trips (P and G must be 1)\n"
 "  -j, --json            print one JSON object as the last line\n"
 "  -h, --help            this text\n"
@@ -201,6 +211,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			if (parse_number(name, optarg, 1, 4096, &v))
 				return 2;
 			o->batch = (uint32_t)v;
+			o->batch_given = 1;
 			break;
 		case 'r':
 			o->rtt = 1;
@@ -293,6 +304,8 @@ int main(int argc, char **argv)
 		bench_err("unknown transport '%s' (try --help)", b.o.transport);
 		return 2;
 	}
+	if (!b.o.batch_given && t->default_batch)
+		b.o.batch = t->default_batch;
 	snprintf(b.tag, sizeof(b.tag), "%s-%d", BENCH_PROG, (int)getpid());
 	fflush(stdout);
 	if (t->setup(&b)) {

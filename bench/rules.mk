@@ -1,8 +1,10 @@
 # bench: bin/ring-bench, the transport comparison, and `make bench`.
 #
 # ZeroMQ is optional: with libzmq found by pkg-config the zmq transport is
-# built in (HAVE_ZMQ), otherwise ring-bench builds without it.
+# built in (HAVE_ZMQ), otherwise ring-bench builds without it. DPDK likewise
+# (HAVE_DPDK: the rte and rte-burst transports, Debian's libdpdk-dev).
 BENCH_ZMQ := $(shell $(PKG_CONFIG) --exists libzmq 2>/dev/null && echo yes)
+BENCH_DPDK := $(shell $(PKG_CONFIG) --exists libdpdk 2>/dev/null && echo yes)
 BENCH_SRCS := bench/ring-bench.c bench/bench_run.c bench/bench_util.c \
 	bench/stream.c bench/transport_ring.c bench/transport_pipe.c \
 	bench/transport_unix.c bench/transport_mq.c
@@ -11,6 +13,21 @@ ifeq ($(BENCH_ZMQ),yes)
 BENCH_SRCS += bench/transport_zmq.c
 BENCH_LIBS += $(shell $(PKG_CONFIG) --libs libzmq)
 $(BUILD)/bench/%.o: ALL_CFLAGS += -DHAVE_ZMQ $(shell $(PKG_CONFIG) --cflags libzmq)
+endif
+# rte_ring's enqueue and dequeue are inline in the headers; only
+# rte_ring_init() and rte_ring_get_memsize_elem() are library calls, in
+# librte_ring (which needs librte_eal itself, but no EAL initialisation).
+# `pkg-config --libs libdpdk` would link some 60 libraries; -lrte_ring is
+# enough. Only DPDK's include directories and rte_config.h are taken from
+# its cflags (as system headers: they do not pass this project's warnings),
+# not its -march or the unrelated libnl/dbus directories.
+ifeq ($(BENCH_DPDK),yes)
+BENCH_DPDK_CFLAGS := $(patsubst -I%,-isystem %,$(filter -I%/dpdk,\
+	$(shell $(PKG_CONFIG) --cflags-only-I libdpdk))) -include rte_config.h
+BENCH_SRCS += bench/transport_rte.c
+BENCH_LIBS += $(shell $(PKG_CONFIG) --libs-only-L libdpdk) -lrte_ring
+$(BUILD)/bench/%.o: ALL_CFLAGS += -DHAVE_DPDK
+$(BUILD)/bench/transport_rte.o: ALL_CFLAGS += $(BENCH_DPDK_CFLAGS)
 endif
 BENCH_OBJS := $(BENCH_SRCS:%.c=$(BUILD)/%.o)
 
@@ -35,3 +52,14 @@ bench-ceiling: $(BUILD)/bench-ceiling/ring-ceiling
 $(BUILD)/bench-ceiling/ring-ceiling: bench/ceiling.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $<
+
+# libring against rte_ring, a pipe and the ceiling in interleaved rounds
+# (bench/compare.sh): a table on stdout and bench/compare.csv.
+# ROUNDS=N (default 7) and RUN_SECONDS=S (default 0.5) change its length.
+.PHONY: bench-compare
+bench-compare: $(BIN)/ring-bench $(BUILD)/bench-ceiling/ring-ceiling
+	RING_BENCH_BIN=$(BIN)/ring-bench \
+	RING_CEILING_BIN=$(BUILD)/bench-ceiling/ring-ceiling bench/compare.sh
+
+# tests/bench_smoke.t runs ring-ceiling and compare.sh too.
+check: $(BUILD)/bench-ceiling/ring-ceiling

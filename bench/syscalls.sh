@@ -62,3 +62,7 @@ per_message "ring 2p->1r block"          "$N" --transport ring --wait block --pr
 per_message "ring 1p->3 groups block"    $((N / 4)) --transport ring --wait block --groups 3
 per_message "pipe 1p->1r (reference)"    $((N / 10)) --transport pipe
 per_message "unix 1p->1r (reference)"    $((N / 10)) --transport unix
+if "$BIN" --help | grep -q '^  rte-burst '; then
+	per_message "rte 1p->1r (reference)"     "$N" --transport rte
+	per_message "rte-burst 1p->1r (reference)" "$N" --transport rte-burst
+fi

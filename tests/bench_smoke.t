@@ -2,6 +2,9 @@
 # bench_smoke.t - ring-bench runs on every transport with a tiny message
 # count and prints the JSON line later tooling reads. No timing thresholds:
 # only that the run succeeds, the keys are there and the rate is positive.
+# The rte_ring transports are skipped when ring-bench was built without
+# DPDK. Then ring-ceiling and one tiny round of bench/compare.sh (`make
+# bench-compare`), skipped for sanitizer builds (compare.sh refuses them).
 . "$(dirname "$0")/lib/tap.sh"
 BENCH=$BIN/ring-bench
 KEYS="transport size producers groups capacity wait messages seconds msgs_per_sec bytes_per_sec"
@@ -14,10 +17,35 @@ if [ ! -x "$BENCH" ]; then
 fi
 TRANSPORTS="ring pipe unix seqpacket mq"
 "$BENCH" --help | grep -q 'zmq' && TRANSPORTS="$TRANSPORTS zmq"
+RTE="rte rte-burst"
+HAVE_RTE=0
+"$BENCH" --help | grep -q '^  rte-burst ' && HAVE_RTE=1
+# ring-ceiling: next to bin/ in the build directory ($BIN is bin or
+# build/san-*/bin), unless RING_CEILING_BIN says where.
+CEIL=${RING_CEILING_BIN:-}
+if [ -z "$CEIL" ]; then
+	case $BIN in
+	bin | ./bin) CEIL=build/default/bench-ceiling/ring-ceiling ;;
+	*) CEIL=$(dirname "$BIN")/bench-ceiling/ring-ceiling ;;
+	esac
+fi
+SANITIZED=0
+grep -q -a -e __asan_init -e __tsan_init -e __ubsan_handle "$BENCH" && SANITIZED=1
 
-# Each transport: throughput, 2p -> 2 groups, round trip; plus 4 CLI checks.
-set -- $TRANSPORTS
-plan $(($# * 3 + 4))
+# Each transport: throughput, 2p -> 2 groups, round trip; the rte ones
+# (skipped without DPDK) also with 2 producers, one-element round trip;
+# 4 CLI checks; ring-ceiling; compare.sh (3).
+set -- $TRANSPORTS $RTE
+plan $(($# * 3 + 2 + 4 + 1 + 3))
+
+# skip COUNT REASON: COUNT results skipped.
+skip() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		n=$((n + 1))
+		echo "ok $n # skip $2"
+	done
+}
 
 # check_json NAME LINE KEYS... : the line is one JSON object with every key,
 # the right transport, and a positive msgs_per_sec.
@@ -65,6 +93,34 @@ for t in $TRANSPORTS; do
 	check_json "$t rtt" "$line" $KEYS $RTT_KEYS
 done
 
+if [ $HAVE_RTE = 1 ]; then
+	for t in $RTE; do
+		line=$(run --transport "$t" --messages 2000 --size 64)
+		[ -s "$ERR" ] && sed 's/^/# /' "$ERR"
+		check_json "$t 1p->1r" "$line" $KEYS
+		line=$(run --transport "$t" --messages 3000 --size 100 --producers 2 \
+			--groups 2 --batch 4 --capacity 64K --wait block)
+		[ -s "$ERR" ] && sed 's/^/# /' "$ERR"
+		check_json "$t 2p->2 groups, batch 4, block" "$line" $KEYS
+		line=$(run --transport "$t" --messages 500 --rtt)
+		[ -s "$ERR" ] && sed 's/^/# /' "$ERR"
+		check_json "$t rtt" "$line" $KEYS $RTT_KEYS
+	done
+	t=rte
+	line=$(run --transport rte --messages 20000 --producers 2 --capacity 4K)
+	[ -s "$ERR" ] && sed 's/^/# /' "$ERR"
+	check_json "rte 2p (multi-producer enqueue), small ring" "$line" $KEYS
+	t=rte-burst
+	line=$(run --transport rte-burst --messages 2000)
+	if echo "$line" | grep -q '"batch":32,'; then
+		ok 0 "rte-burst: bursts of 32 without --batch"
+	else
+		ok 1 "rte-burst: bursts of 32 without --batch" "$line"
+	fi
+else
+	skip $((2 * 3 + 2)) "ring-bench built without DPDK (libdpdk-dev)"
+fi
+
 "$BENCH" --help | grep -q -- '--transport NAME'
 ok $? "--help shows the usage"
 "$BENCH" --transport nosuch >/dev/null 2>&1
@@ -73,4 +129,33 @@ ok $(( $? != 2 )) "unknown transport: exit 2"
 ok $(( $? != 2 )) "--size below 8: exit 2"
 "$BENCH" --transport ring --rtt --producers 2 >/dev/null 2>&1
 ok $(( $? != 2 )) "--rtt with 2 producers: exit 2"
+
+if [ -x "$CEIL" ]; then
+	out=$(timeout 120 "$CEIL" -n 200000 -p 1000 2>&1)
+	if echo "$out" | grep -q '^rtt: p50 [0-9]* ns, p99 [0-9]* ns, \(near\|far\)' &&
+	   echo "$out" | grep -q '^ceiling-a: *[0-9.]* M msg/s' &&
+	   echo "$out" | grep -q '^ceiling-b: *[0-9.]* M msg/s'; then
+		ok 0 "ring-ceiling: rtt, ceiling-a, ceiling-b"
+	else
+		ok 1 "ring-ceiling: rtt, ceiling-a, ceiling-b" "$out"
+	fi
+else
+	skip 1 "$CEIL not built"
+fi
+
+if [ -x "$CEIL" ] && [ $SANITIZED = 0 ]; then
+	csv=$TMP/compare.csv
+	out=$(ROUNDS=1 RUN_SECONDS=0.01 PINGS=500 SYSCALLS=0 COMPARE_CSV=$csv \
+	      RING_BENCH_BIN=$BENCH RING_CEILING_BIN=$CEIL \
+	      timeout 300 bench/compare.sh 2>&1)
+	ok $? "compare.sh: one round" "$out"
+	echo "$out" | grep -q '^libring single / rte-burst' &&
+		echo "$out" | grep -q '^A1 '
+	ok $? "compare.sh: the round and the medians printed" "$out"
+	cols=$(awk -F, 'NR == 1 { h = NF } NF != h { bad = 1 } END {
+		print (NR == 3 && !bad) ? "ok" : "bad" }' "$csv" 2>/dev/null)
+	is "$cols" ok "compare.csv: header, one round, the median row"
+else
+	skip 3 "compare.sh needs ring-ceiling and a build without sanitizers"
+fi
 finish
