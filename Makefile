@@ -84,6 +84,7 @@ include libring/rules.mk
 -include tests/rules.mk
 -include man/rules.mk
 -include tests/fuzz.mk
+-include tests/model/rules.mk
 
 all: $(LIB_A) $(LIB_SO) $(BINS)
 
