@@ -4,7 +4,7 @@
 # check, group add/rm/reset/list, rm. Runs from the repository root.
 
 . "$(dirname "$0")/lib/tap.sh"
-plan 37
+plan 39
 
 # wait_exit PID: wait for PID (a child) to end, at most 10 s; its status.
 # Background children run without `t` so that signals reach them.
@@ -184,6 +184,24 @@ is "$(t "$BIN/ringctl" group "$R" list | sort | tr '\n' ' ')" "fresh logs " \
 	"group rm and group list"
 t "$BIN/ringctl" group "$R" rm audit 2> "$TMP/err"
 is "$?:$(wc -l < "$TMP/err")" "1:1" "removing a missing group fails with one line"
+
+# --- names from the file are escaped ---------------------------------------
+# A writer of the file puts a terminal escape into a group's name (the
+# library refuses such names; the file can still hold anything).
+t "$BIN/ringctl" create "$R.esc" --capacity 64K --group plain >/dev/null
+python3 - "/dev/shm/$R.esc" <<'EOF'
+import struct, sys
+f = open(sys.argv[1], "r+b")
+f.seek(64)  # struct rl_super: group_off
+group_off = struct.unpack("<Q", f.read(8))[0]
+f.seek(group_off + 8)
+f.write(b"ev\x1b[2Jil\x00")
+EOF
+t "$BIN/ringctl" group "$R.esc" list > "$TMP/out"
+is "$(cat "$TMP/out")" 'ev\x1b[2Jil' "group list escapes control bytes of a name"
+t "$BIN/ringctl" stat "$R.esc" > "$TMP/out"
+ok "$(grep -c "$(printf '\033')" "$TMP/out")" "stat prints no escape byte"
+"$BIN/ringctl" rm "$R.esc"
 
 # --- check, rm ---------------------------------------------------------------
 t "$BIN/ringctl" check "$R" > "$TMP/out"

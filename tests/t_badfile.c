@@ -10,6 +10,10 @@
  * that the field itself must be caught.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -263,14 +267,54 @@ static void test_hostile_header(void)
 	ring_close(r);
 }
 
+/*
+ * A FIFO, a socket or a device at the path: refused at once, never
+ * blocking in open() (a FIFO with no writer would block it forever).
+ */
+static void test_special_files(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[TU_PATH_MAX];
+	struct ring *r = NULL;
+	uint64_t t0;
+	int s, rc;
+
+	tu_ring_path(path, "fifo");
+	ok(mkfifo(path, 0600) == 0, "a FIFO at the path");
+	t0 = tu_now_ns();
+	rc = ring_open(path, 0, &r);
+	is(rc, -ENOEXEC, "ring_open of a FIFO: -ENOEXEC, without blocking");
+	rc = ring_open(path, RING_OPEN_RDONLY, &r);
+	is(rc, -ENOEXEC, "read-only ring_open of a FIFO: -ENOEXEC");
+	is(ring_unlink(path), -ENOEXEC, "ring_unlink of a FIFO refuses it");
+	ok(tu_now_ns() - t0 < 5000000000ull, "all of it promptly");
+	unlink(path);
+
+	tu_ring_path(path, "sock");
+	if (strlen(path) >= sizeof(sa.sun_path))
+		bail_out("socket path too long");
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	ok(s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0,
+	   "a socket at the path");
+	rc = ring_open(path, 0, &r);
+	ok(rc < 0, "ring_open of a socket fails (%s)", ring_strerror(rc));
+	close(s);
+	unlink(path);
+
+	is(ring_open("/dev/null", RING_OPEN_RDONLY, &r), -ENOEXEC,
+	   "ring_open of a character device: -ENOEXEC");
+}
+
 int main(void)
 {
-	plan(48);
+	plan(56);
 	tu_guard(60);
 	make_template();
 	test_superblock();
 	test_files();
 	test_hostile_header();
+	test_special_files();
 	free(template_bytes);
 	tu_cleanup_rings();
 	return exit_status();

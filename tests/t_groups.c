@@ -345,6 +345,10 @@ static void test_list_and_names(void)
 	ok(n == 2 && !listed(names, 2, "b"), "removed group no longer listed");
 
 	is(ring_group_create(r, "", 0), -EINVAL, "empty name: -EINVAL");
+	is(ring_group_create(r, "a\nb", 0), -EINVAL, "name with a newline: -EINVAL");
+	is(ring_group_create(r, "a\033[2Jb", 0), -EINVAL,
+	   "name with an escape sequence: -EINVAL");
+	is(ring_group_create(r, "a\177", 0), -EINVAL, "name with DEL: -EINVAL");
 	memset(name, 'x', 48);
 	name[48] = 0;
 	is(ring_group_create(r, name, 0), -EINVAL, "48-byte name: -EINVAL");
@@ -365,7 +369,7 @@ static void test_list_and_names(void)
 
 int main(void)
 {
-	plan(73);
+	plan(76);
 	tu_guard(60);
 	test_fanout();
 	test_from();

@@ -558,3 +558,23 @@ void cli_catch_signal(int sig, void (*handler)(int))
 	sa.sa_handler = handler;
 	sigaction(sig, &sa, NULL);
 }
+
+const char *cli_printable(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (!len)
+		return buf;
+	for (; *s && o + 5 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
+		else if (c == '\\')
+			o += (size_t)snprintf(buf + o, len - o, "\\\\");
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return buf;
+}

@@ -132,6 +132,14 @@ char *cli_ring_path(const char *arg);
  */
 const char *cli_human_size(uint64_t bytes, char *buf, size_t len);
 
+/*
+ * cli_printable - @s with every control byte (below 0x20, and 0x7f) written
+ * as \xNN and backslashes doubled, into @buf (@len bytes, truncated), so
+ * that a name read from a ring file cannot send escapes to a terminal.
+ * Returns @buf.
+ */
+const char *cli_printable(const char *s, char *buf, size_t len);
+
 /* A growing byte buffer (output assembled before one write). */
 struct cli_buf {
 	char *data;

@@ -338,10 +338,11 @@ int ringctl_group_names(struct ring *r, const char *path,
 static int group_list(struct ring *r, const char *path)
 {
 	char (*names)[RING_GROUP_NAME_MAX + 1];
+	char esc[4 * RING_GROUP_NAME_MAX + 1];
 	int n = ringctl_group_names(r, path, &names), i;
 
 	for (i = 0; i < n; i++)
-		printf("%s\n", names[i]);
+		printf("%s\n", cli_printable(names[i], esc, sizeof(esc)));
 	free(names);
 	return CLI_EXIT_OK;
 }

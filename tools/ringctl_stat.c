@@ -141,6 +141,7 @@ static uint64_t used_bytes(const struct ring_stats *st)
 /* Print the process table of @s as text, one line per entry. */
 static void print_procs_text(const struct snapshot *s)
 {
+	char esc[4 * RING_GROUP_NAME_MAX + 1];
 	const struct ring_proc_info *p;
 	int i;
 
@@ -153,7 +154,8 @@ static void print_procs_text(const struct snapshot *s)
 		printf("  %-8d %-8s %-5s %12" PRIu64 " %10" PRIu64 "  %s\n",
 		       (int)p->pid, role_name(p->role), p->alive ? "yes" : "no",
 		       p->committed, p->dropped,
-		       p->role & RING_ROLE_READER ? p->group : "-");
+		       p->role & RING_ROLE_READER ?
+			       cli_printable(p->group, esc, sizeof(esc)) : "-");
 	}
 }
 
@@ -189,6 +191,7 @@ static void print_text(const char *path, const struct snapshot *s,
 {
 	const struct ring_stats *st = &s->ring;
 	double dt = prev ? s->when - prev->when : 0;
+	char esc[4 * RING_GROUP_NAME_MAX + 1];
 	char a[32], b[32], c[32];
 	int i;
 
@@ -221,7 +224,8 @@ static void print_text(const char *path, const struct snapshot *s,
 		const struct ring_group_stats *pg = find_group(prev, g->name);
 
 		printf("%-20s %12" PRIu64 " %12" PRIu64 " %10" PRIu64
-		       " %12" PRIu64 "  %s", g->name, g->cursor, g->released,
+		       " %12" PRIu64 "  %s", cli_printable(g->name, esc, sizeof(esc)),
+		       g->cursor, g->released,
 		       g->lag_messages, g->lag_bytes,
 		       g->reader_alive ? "alive" : "none");
 		if (g->reader_pid)

@@ -390,8 +390,10 @@ int ring_open(const char *path, unsigned flags, struct ring **out)
 					RING_OPEN_SINGLE_PRODUCER |
 					RING_OPEN_PREFAULT)))
 		return -EINVAL;
+	/* O_NONBLOCK: a FIFO or device at the path must not block the open
+	 * (read_super() then refuses anything but a regular file). */
 	fd = open(path, ((flags & RING_OPEN_RDONLY) ? O_RDONLY : O_RDWR) |
-				O_NOFOLLOW | O_CLOEXEC);
+				O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
 	err = read_super(fd, &sb, &size);
@@ -450,7 +452,7 @@ int ring_unlink(const char *path)
 
 	if (!path)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
 	err = read_super(fd, &sb, &size);

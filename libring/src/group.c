@@ -124,6 +124,10 @@ int rl_group_name_ok(const char *name)
 	n = strnlen(name, RING_GROUP_NAME_MAX + 1);
 	if (n == 0 || n > RING_GROUP_NAME_MAX)
 		return -EINVAL;
+	/* No control characters: names are printed by tools. */
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return -EINVAL;
 	return 0;
 }
 
