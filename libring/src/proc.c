@@ -59,13 +59,16 @@ void rl_unlock_byte(struct ring *r, uint64_t off)
 }
 
 /*
- * Does a process other than this handle hold the lock on byte @off? When
- * the kernel cannot tell, the answer is yes: a live producer must never be
- * skipped.
+ * Does a process other than this handle hold the write lock on byte @off?
+ * The probe asks for a read lock, which only write locks conflict with:
+ * a user who may only read the file can take read locks on any byte, but
+ * never a write lock, so it cannot make a dead owner look alive (H14).
+ * When the kernel cannot tell, the answer is yes: a live producer must
+ * never be skipped.
  */
 bool rl_byte_locked_by_other(struct ring *r, uint64_t off)
 {
-	struct flock fl = byte_lock(F_WRLCK, off);
+	struct flock fl = byte_lock(F_RDLCK, off);
 
 	if (r->fd < 0 || fcntl(r->fd, F_OFD_GETLK, &fl) < 0)
 		return true;
