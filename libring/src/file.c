@@ -282,8 +282,10 @@ int ring_create(const char *path, const struct ring_config *cfg, unsigned flags,
 	struct rl_super sb;
 	struct rl_hot *hot;
 	uint64_t *commit;
+	const char *base;
+	bool hidden;
 	uint8_t *p;
-	int fd, err;
+	int fd, dirfd, err;
 
 	if (!path || !out || (flags & RING_OPEN_RDONLY))
 		return -EINVAL;
@@ -295,11 +297,20 @@ int ring_create(const char *path, const struct ring_config *cfg, unsigned flags,
 	if (err)
 		return err;
 
-	/* H11: never follow a link, never reuse an existing file. */
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  cfg->mode);
-	if (fd < 0)
-		return -errno;
+	/* H11, H15: never follow a link in any component, never reuse an
+	 * existing file, build the ring where nobody sees it (path.c). */
+	err = rl_path_parent(path, &dirfd, &base);
+	if (err)
+		return err;
+	if (faccessat(dirfd, base, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		close(dirfd);
+		return -EEXIST;
+	}
+	fd = rl_path_create_hidden(dirfd, base, cfg->mode, &hidden);
+	if (fd < 0) {
+		close(dirfd);
+		return fd;
+	}
 	if (fchmod(fd, cfg->mode) < 0)
 		goto fail_errno;
 	/* H10: reserve every byte now, so a full tmpfs fails here. */
@@ -327,16 +338,25 @@ int ring_create(const char *path, const struct ring_config *cfg, unsigned flags,
 	/* R0: publish the ring; pairs with A0 in read_super(). */
 	store_release(&((struct rl_super *)p)->magic, RL_MAGIC);
 	munmap(p, sb.file_size);
-
+	RL_SCHED("create:built");
+	if (hidden) {
+		/* The name appears now, for a complete ring only. */
+		err = rl_path_publish(fd, dirfd, base);
+		if (err)
+			goto fail_unnamed;
+	}
 	err = handle_new(fd, &sb, flags, out);
 	if (err)
 		goto fail;
+	close(dirfd);
 	return 0;
 fail_errno:
 	err = -errno;
 fail:
+	unlinkat(dirfd, base, 0);
+fail_unnamed:
 	close(fd);
-	unlink(path);
+	close(dirfd);
 	return err;
 }
 
@@ -392,10 +412,11 @@ int ring_open(const char *path, unsigned flags, struct ring **out)
 		return -EINVAL;
 	/* O_NONBLOCK: a FIFO or device at the path must not block the open
 	 * (read_super() then refuses anything but a regular file). */
-	fd = open(path, ((flags & RING_OPEN_RDONLY) ? O_RDONLY : O_RDWR) |
-				O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	fd = rl_path_openat(AT_FDCWD, path,
+			    ((flags & RING_OPEN_RDONLY) ? O_RDONLY : O_RDWR) |
+				    O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	err = read_super(fd, &sb, &size);
 	if (!err)
 		err = super_validate(&sb, size);
@@ -446,25 +467,44 @@ int ring_close(struct ring *r)
 
 int ring_unlink(const char *path)
 {
+	struct stat checked, now;
 	struct rl_super sb;
+	const char *base;
 	uint64_t size;
-	int fd, err;
+	int fd, dirfd, err;
 
 	if (!path)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
+	/* H15: work from the directory, pinned without following a link,
+	 * and remove only the inode that was checked. */
+	err = rl_path_parent(path, &dirfd, &base);
+	if (err)
+		return err;
+	fd = rl_path_openat(dirfd, base,
+			    O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
+	if (fd < 0) {
+		close(dirfd);
+		return fd;
+	}
 	err = read_super(fd, &sb, &size);
 	if (!err && sb.magic != RL_MAGIC)
 		err = -ENOEXEC;
+	if (fstat(fd, &checked) < 0 && !err)
+		err = -errno;
 	close(fd);
 	/* A ring still being created, or damaged, may be removed too. */
 	if (err && err != -EINPROGRESS && err != -ENODATA)
-		return err;
-	if (unlink(path) < 0)
-		return -errno;
-	return 0;
+		goto out;
+	err = 0;
+	if (fstatat(dirfd, base, &now, AT_SYMLINK_NOFOLLOW) < 0)
+		err = -errno;
+	else if (now.st_ino != checked.st_ino || now.st_dev != checked.st_dev)
+		err = -ESTALE; /* the name was swapped since the check */
+	else if (unlinkat(dirfd, base, 0) < 0)
+		err = -errno;
+out:
+	close(dirfd);
+	return err;
 }
 
 uint32_t ring_max_message(const struct ring *r)

@@ -97,6 +97,17 @@ uint64_t rl_super_checksum(const struct rl_super *sb);
 int rl_geometry(struct rl_geometry *g, uint32_t slot_size, uint64_t slot_count,
 		uint32_t groups, uint32_t procs, uint32_t page_size);
 
+/* ---- path.c ---- */
+/* openat() resolving no symbolic link in any component; fd or -errno. */
+int rl_path_openat(int dirfd, const char *path, int flags, mode_t mode);
+/* The directory of @path (O_PATH, no link followed) and its last name. */
+int rl_path_parent(const char *path, int *dirfd, const char **base);
+/* An unnamed file in @dirfd (*@hidden), else @base created O_EXCL. */
+int rl_path_create_hidden(int dirfd, const char *base, mode_t mode,
+			  bool *hidden);
+/* Give the unnamed file @fd the name @base in @dirfd; -EEXIST if taken. */
+int rl_path_publish(int fd, int dirfd, const char *base);
+
 /* ---- fork.c ---- */
 void rl_register_handle(struct ring *r);
 void rl_unregister_handle(struct ring *r);
