@@ -365,11 +365,30 @@ static void test_list_and_names(void)
 	n = ring_group_list(r, names, 8);
 	ok(n == 4 && listed(names, 4, name), "47-byte name listed whole");
 	ring_close(r);
+
+	/* A full process table has its own error, not "no space". */
+	{
+		struct ring_config cfg;
+		char ppath[TU_PATH_MAX];
+		struct ring *r1;
+
+		ring_config_init(&cfg);
+		cfg.capacity = 64 << 10;
+		cfg.processes = 1;
+		ring_create(tu_ring_path(ppath, "procs"), &cfg, 0, &r1);
+		ok(ring_reader_open(r1, "a", RING_GROUP_CREATE, &rd) == 0,
+		   "a reader takes the only process entry");
+		is(ring_send(r1, 0, "x", 1, 0, NULL), -EUSERS,
+		   "process table full: -EUSERS");
+		ok(strstr(ring_strerror(-EUSERS), "process table") != NULL,
+		   "and ring_strerror says so");
+		ring_close(r1);
+	}
 }
 
 int main(void)
 {
-	plan(76);
+	plan(79);
 	tu_guard(60);
 	test_fanout();
 	test_from();

@@ -120,7 +120,7 @@ static unsigned produce_some(struct ring *r, uint32_t id, uint64_t seq,
 	}
 	if (rc == 0)
 		return 1;
-	if (rc == -ETIMEDOUT || rc == -ENOSPC) /* full ring or table */
+	if (rc == -ETIMEDOUT || rc == -EUSERS) /* full ring or table */
 		return 0;
 	_exit(20);
 }

@@ -285,7 +285,7 @@ void ring_set_recovery_ms(struct ring *r, uint32_t ms);
  * Returns 0, or -EMSGSIZE (@len > max), -EAGAIN (full, RING_FULL_FAIL),
  * -ENOBUFS (full, RING_FULL_DROP: counted as dropped), -ETIMEDOUT,
  * -EINTR (a signal, with RING_INTR),
- * -EBUSY, -EROFS (read-only handle), -ENOSPC (process table full), -ECHILD.
+ * -EBUSY, -EROFS (read-only handle), -EUSERS (process table full), -ECHILD.
  */
 int ring_reserve(struct ring *r, size_t len, uint32_t type, unsigned flags,
 		 const struct timespec *deadline, struct ring_claim *c);
@@ -366,7 +366,8 @@ int ring_group_list(struct ring *r, char (*names)[RING_GROUP_NAME_MAX + 1],
  *
  * One live reader per group: a second gets -EBUSY while the holder's process
  * lives; a dead holder's group is taken over at its saved cursor.
- * Returns 0 and *@out, or -ENOENT, -EBUSY, -EINVAL, -EROFS, -ENOSPC.
+ * Returns 0 and *@out, or -ENOENT, -EBUSY, -EINVAL, -EROFS, -EUSERS
+ * (process table full), -ENOSPC (group table full, with RING_GROUP_CREATE).
  */
 int ring_reader_open(struct ring *r, const char *group, unsigned flags,
 		     struct ring_reader **out);

@@ -41,9 +41,12 @@ const char *ring_strerror(int err)
 	case EBUSY:
 		return "busy: group has a live reader, or a claim is open";
 	case ENOSPC:
-		return "no space (file system full, or ring table full)";
+		return "no space (file system full, or the ring's group table full)";
+	case EUSERS:
+		return "the ring's process table is full (every entry in use or "
+		       "holding a dead producer's unresolved claim)";
 	case ELOOP:
-		return "ring path is a symbolic link";
+		return "a component of the ring path is a symbolic link";
 	default:
 		return strerror(err);
 	}

@@ -138,7 +138,7 @@ static void retire_entry(struct ring *r, struct rl_proc *e)
 /*
  * Allocate a process-table entry for this handle. The entry's lock is the
  * allocation's mutual exclusion: whoever gets it owns the entry.
- * Returns 0 and *@idx, or -ENOSPC when every entry is live or unresolved.
+ * Returns 0 and *@idx, or -EUSERS when every entry is live or unresolved.
  */
 int rl_entry_alloc(struct ring *r, uint32_t role, uint32_t *idx)
 {
@@ -179,7 +179,7 @@ int rl_entry_alloc(struct ring *r, uint32_t role, uint32_t *idx)
 		*idx = i;
 		return 0;
 	}
-	return -ENOSPC;
+	return -EUSERS;
 }
 
 /* Give back an entry this handle owns (its claim must be closed). */
