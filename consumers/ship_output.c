@@ -57,21 +57,61 @@ static time_t birth_time(int fd)
 }
 
 /* Open FILE for appending. */
+/*
+ * Cut a file that does not end with a newline back to its last complete
+ * line: what follows was a line cut short (a full disk, a crash) whose
+ * message was never released, so it is written again whole.
+ */
+static int cut_partial_line(int fd, uint64_t *size)
+{
+	char buf[4096];
+	uint64_t end = *size;
+
+	while (end > 0) {
+		size_t n = end < sizeof(buf) ? (size_t)end : sizeof(buf);
+		ssize_t got = pread(fd, buf, n, (off_t)(end - n));
+
+		if (got != (ssize_t)n)
+			return got < 0 ? -errno : -EIO;
+		for (size_t i = n; i > 0; i--) {
+			if (buf[i - 1] == '\n') {
+				end -= n - i;
+				goto found;
+			}
+		}
+		end -= n;
+	}
+found:
+	if (end == *size)
+		return 0;
+	if (ftruncate(fd, (off_t)end) < 0)
+		return -errno;
+	*size = end;
+	return 0;
+}
+
 int ship_open(struct ship_output *o)
 {
 	struct stat st;
+	int err;
 
-	o->fd = open(o->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	/* Read access too: cut_partial_line() looks at the last line. */
+	o->fd = open(o->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (o->fd < 0)
 		return -errno;
 	if (fstat(o->fd, &st) < 0) {
-		int err = -errno;
-
+		err = -errno;
 		close(o->fd);
 		o->fd = -1;
 		return err;
 	}
 	o->size = (uint64_t)st.st_size;
+	err = cut_partial_line(o->fd, &o->size);
+	if (err) {
+		close(o->fd);
+		o->fd = -1;
+		return err;
+	}
 	o->born = birth_time(o->fd);
 	return 0;
 }
@@ -104,10 +144,19 @@ int ship_write_lines(struct ship_output *o, const struct iovec *lines,
 		end[i] = bytes;
 	}
 	rc = cli_writev_all(o->fd, iov, k, &written);
-	o->size += written;
 	for (i = 0; i < n && end[i] <= written; i++)
 		;
 	*done = i;
+	if (rc && written > (i ? end[i - 1] : 0)) {
+		/* A line cut short (a full disk): take it back, so that the
+		 * next write, or the next run, starts on a line of its own. */
+		size_t whole = i ? end[i - 1] : 0;
+
+		/* If even that fails, ship_open() cuts it next time. */
+		if (ftruncate(o->fd, (off_t)(o->size + whole)) == 0)
+			written = whole;
+	}
+	o->size += written;
 	return rc;
 }
 
