@@ -22,7 +22,7 @@ int main(void)
 	struct ring *r;
 	struct stat st;
 
-	plan(9);
+	plan(14);
 	tu_guard(30);
 	ring_config_init(&cfg);
 	cfg.capacity = 64 << 10;
@@ -45,6 +45,25 @@ int main(void)
 	ok(stat(q, &st) == 0, "the ring is still there");
 	is(ring_create(q, &cfg, 0, &r), -EEXIST, "create over an existing name: -EEXIST");
 	ok(ring_unlink(q) == 0 && stat(q, &st) < 0, "unlink by its real path");
+
+	/* H15: a ring owned by another user is not adopted silently. */
+	snprintf(q, sizeof(q), "%s/squat.ring", real);
+	ok(ring_create(q, &cfg, 0, &r) == 0, "a ring for the owner test");
+	ring_close(r);
+	if (geteuid() != 0 || chown(q, 65534, 65534) != 0) {
+		skip(4, "needs root to give the ring to another user");
+	} else {
+		is(ring_open(q, 0, &r), -EPERM,
+		   "a ring owned by another user: -EPERM");
+		is(ring_open(q, RING_OPEN_RDONLY, &r), -EPERM,
+		   "also read-only");
+		ok(ring_open(q, RING_OPEN_FOREIGN, &r) == 0,
+		   "accepted with RING_OPEN_FOREIGN");
+		ring_close(r);
+		is(ring_create(q, &cfg, 0, &r), -EEXIST,
+		   "create never adopts the other user's file");
+	}
+	ring_unlink(q);
 	unlink(link);
 	rmdir(real);
 	rmdir(dir);

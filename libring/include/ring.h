@@ -76,6 +76,8 @@ enum ring_full_policy {
 #define RING_OPEN_SINGLE_PRODUCER 0x2u /* caller promises to be the only producer
 					* anywhere: claims use a plain store */
 #define RING_OPEN_PREFAULT 0x4u	     /* touch every page at open (MAP_POPULATE) */
+#define RING_OPEN_FOREIGN 0x8u	     /* accept a ring owned by another user
+					(ring_open; see H15 in its page) */
 
 /* Per-call flags of the produce calls: the low two bits are a policy. */
 #define RING_POLICY_MASK 0x3u

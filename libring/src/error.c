@@ -45,6 +45,9 @@ const char *ring_strerror(int err)
 	case EUSERS:
 		return "the ring's process table is full (every entry in use or "
 		       "holding a dead producer's unresolved claim)";
+	case EPERM:
+		return "ring file is owned by another user (not accepted without "
+		       "RING_OPEN_FOREIGN), or operation not permitted";
 	case ELOOP:
 		return "a component of the ring path is a symbolic link";
 	default:

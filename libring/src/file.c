@@ -400,6 +400,25 @@ static int read_super(int fd, struct rl_super *sb, uint64_t *size)
 	}
 }
 
+/*
+ * H15: a ring owned by somebody other than the caller or root is refused
+ * unless the caller accepts it (RING_OPEN_FOREIGN): in a world-writable
+ * directory anybody can pre-create the name, read what is sent and forge
+ * what is received.
+ */
+static int check_owner(int fd, unsigned flags)
+{
+	struct stat st;
+
+	if (flags & RING_OPEN_FOREIGN)
+		return 0;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return -EPERM;
+	return 0;
+}
+
 int ring_open(const char *path, unsigned flags, struct ring **out)
 {
 	struct rl_super sb;
@@ -408,7 +427,7 @@ int ring_open(const char *path, unsigned flags, struct ring **out)
 
 	if (!path || !out || (flags & ~(RING_OPEN_RDONLY |
 					RING_OPEN_SINGLE_PRODUCER |
-					RING_OPEN_PREFAULT)))
+					RING_OPEN_PREFAULT | RING_OPEN_FOREIGN)))
 		return -EINVAL;
 	/* O_NONBLOCK: a FIFO or device at the path must not block the open
 	 * (read_super() then refuses anything but a regular file). */
@@ -417,7 +436,9 @@ int ring_open(const char *path, unsigned flags, struct ring **out)
 				    O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
 	if (fd < 0)
 		return fd;
-	err = read_super(fd, &sb, &size);
+	err = check_owner(fd, flags);
+	if (!err)
+		err = read_super(fd, &sb, &size);
 	if (!err)
 		err = super_validate(&sb, size);
 	if (!err)
