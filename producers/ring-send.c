@@ -147,14 +147,14 @@ static struct ring *open_ring(const struct send_args *a)
 	char *path = cli_ring_path(a->ring);
 	int rc;
 
-	rc = ring_open(path, 0, &r);
+	rc = cli_ring_open(path, 0, &r);
 	if (rc == -ENOENT && a->create) {
 		ring_config_init(&cfg);
 		if (a->create_size)
 			cfg.capacity = a->create_size;
 		rc = ring_create(path, &cfg, 0, &r);
 		if (rc == -EEXIST) /* created by someone else meanwhile */
-			rc = ring_open(path, 0, &r);
+			rc = cli_ring_open(path, 0, &r);
 	}
 	if (rc < 0)
 		cli_fail("%s: %s", path, ring_strerror(rc));

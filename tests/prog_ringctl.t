@@ -4,7 +4,7 @@
 # check, group add/rm/reset/list, rm. Runs from the repository root.
 
 . "$(dirname "$0")/lib/tap.sh"
-plan 39
+plan 42
 
 # wait_exit PID: wait for PID (a child) to end, at most 10 s; its status.
 # Background children run without `t` so that signals reach them.
@@ -202,6 +202,21 @@ is "$(cat "$TMP/out")" 'ev\x1b[2Jil' "group list escapes control bytes of a name
 t "$BIN/ringctl" stat "$R.esc" > "$TMP/out"
 ok "$(grep -c "$(printf '\033')" "$TMP/out")" "stat prints no escape byte"
 "$BIN/ringctl" rm "$R.esc"
+
+# --- a ring owned by another user ------------------------------------------
+t "$BIN/ringctl" create "$R.foreign" --capacity 64K --group g >/dev/null
+if [ "$(id -u)" = 0 ] && chown 65534 "/dev/shm/$R.foreign" 2>/dev/null; then
+	echo m | t "$BIN/ring-send" "$R.foreign" -q 2> "$TMP/err"
+	is "$?:$(grep -c 'another user' "$TMP/err")" "1:1" \
+		"ring-send refuses a ring owned by another user, and says so"
+	echo m | RING_OWNER=65534 t "$BIN/ring-send" "$R.foreign" -q
+	ok $? "RING_OWNER naming its owner accepts it"
+	echo m | RING_OWNER=root t "$BIN/ring-send" "$R.foreign" -q 2>/dev/null
+	is "$?" 1 "RING_OWNER naming somebody else still refuses it"
+else
+	for i in 1 2 3; do ok 0 "# SKIP needs root to give a ring away"; done
+fi
+RING_OWNER=65534 "$BIN/ringctl" rm "$R.foreign" 2>/dev/null || rm -f "/dev/shm/$R.foreign"
 
 # --- check, rm ---------------------------------------------------------------
 t "$BIN/ringctl" check "$R" > "$TMP/out"

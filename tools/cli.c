@@ -11,8 +11,10 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -530,6 +532,36 @@ const struct timespec *cli_deadline_after_ms(int64_t ms, struct timespec *ts)
 	return ts;
 }
 
+int cli_ring_open(const char *path, unsigned flags, struct ring **r)
+{
+	const char *owner = getenv("RING_OWNER");
+	struct passwd *pw;
+	struct stat st;
+	char *end;
+	uid_t uid;
+	int rc;
+
+	if (!owner || !*owner)
+		return ring_open(path, flags, r);
+	uid = (uid_t)strtoul(owner, &end, 10);
+	if (*end) {
+		pw = getpwnam(owner);
+		if (!pw)
+			return -EINVAL;
+		uid = pw->pw_uid;
+	}
+	rc = ring_open(path, flags | RING_OPEN_FOREIGN, r);
+	if (rc < 0)
+		return rc;
+	/* The name was opened without following links; look at it again. */
+	if (stat(path, &st) < 0 || st.st_uid != uid) {
+		ring_close(*r);
+		*r = NULL;
+		return -EPERM;
+	}
+	return 0;
+}
+
 /* Open ring @ring and the reader of @group; exits with status 1 on error. */
 struct ring_reader *cli_open_reader(const char *ring, const char *group,
 				    unsigned flags, struct ring **r)
@@ -538,7 +570,7 @@ struct ring_reader *cli_open_reader(const char *ring, const char *group,
 	char *path = cli_ring_path(ring);
 	int rc;
 
-	rc = ring_open(path, 0, r);
+	rc = cli_ring_open(path, 0, r);
 	if (rc < 0)
 		cli_fail("%s: %s", path, ring_strerror(rc));
 	rc = ring_reader_open(*r, group, flags, &rd);

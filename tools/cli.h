@@ -217,6 +217,15 @@ void cli_check_group(const char *group);
 const struct timespec *cli_deadline_after_ms(int64_t ms, struct timespec *ts);
 
 /*
+ * cli_ring_open - ring_open(@path, @flags) for the programs. A ring owned by
+ * another user is refused as by the library, unless the environment names
+ * its owner: RING_OWNER=USER or UID accepts a ring owned by exactly that
+ * user (RING_OPEN_FOREIGN, then the owner is checked). Returns as
+ * ring_open(); -EPERM if the ring's owner is not the one named.
+ */
+int cli_ring_open(const char *path, unsigned flags, struct ring **r);
+
+/*
  * cli_open_reader - open the ring @ring (a name or path, as for
  * cli_ring_path) into *@r and become the reader of group @group, opened
  * with @flags (RING_GROUP_*). Returns the reader; a failure prints one line

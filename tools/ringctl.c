@@ -55,7 +55,7 @@ struct ring *ringctl_open(const char *arg, unsigned flags, char **path)
 	int rc;
 
 	*path = cli_ring_path(arg);
-	rc = ring_open(*path, flags, &r);
+	rc = cli_ring_open(*path, flags, &r);
 	if (rc < 0)
 		cli_fail("%s: %s", *path, ring_strerror(rc));
 	return r;
