@@ -4,6 +4,11 @@
  * any component, and ring_unlink removes only the ring it checked.
  */
 #include <errno.h>
+#include <linux/fs.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +19,65 @@
 #include "tap.h"
 #include "lib/testutil.h"
 
+/*
+ * A racer swaps two directories (renameat2 RENAME_EXCHANGE) in a loop while
+ * ring_unlink removes a ring in one of them: the other holds a file that is
+ * no ring, which must never be removed.
+ */
+static int race_unlink(const char *top, struct ring_config *cfg)
+{
+	char a[192], b[192], ring[224], victim[224];
+	struct ring *r;
+	pid_t racer;
+	int removed = 0, fd;
+
+	snprintf(a, sizeof(a), "%s/a", top);
+	snprintf(b, sizeof(b), "%s/b", top);
+	snprintf(ring, sizeof(ring), "%s/x.ring", a);
+	snprintf(victim, sizeof(victim), "%s/x.ring", b);
+	if (mkdir(a, 0700) || mkdir(b, 0700))
+		return -1;
+	fd = open(victim, O_CREAT | O_WRONLY, 0600);
+	if (fd < 0 || write(fd, "precious\n", 9) != 9)
+		return -1;
+	close(fd);
+	racer = fork();
+	if (racer == 0) {
+		for (;;)
+			syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b,
+				RENAME_EXCHANGE);
+	}
+	for (int i = 0; i < 2000; i++) {
+		if (ring_create(ring, cfg, 0, &r) == 0)
+			ring_close(r);
+		if (ring_unlink(ring) == 0)
+			removed++;
+	}
+	kill(racer, SIGKILL);
+	waitpid(racer, NULL, 0);
+	diag("%d rings removed in 2000 tries while the directories swapped",
+	     removed);
+	/* Find the victim in either directory, and check it. */
+	fd = open(victim, O_RDONLY);
+	if (fd < 0) {
+		snprintf(victim, sizeof(victim), "%s/x.ring", a);
+		fd = open(victim, O_RDONLY);
+	}
+	if (fd >= 0) {
+		char buf[16] = { 0 };
+
+		if (read(fd, buf, sizeof(buf)) != 9 || strcmp(buf, "precious\n"))
+			fd = -2;
+		close(fd);
+	}
+	unlink(ring);
+	snprintf(ring, sizeof(ring), "%s/x.ring", b);
+	unlink(ring);
+	rmdir(a);
+	rmdir(b);
+	return fd >= 0 ? removed : -1;
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/libring-paths-XXXXXX", real[128], link[128], p[192];
@@ -22,7 +86,7 @@ int main(void)
 	struct ring *r;
 	struct stat st;
 
-	plan(14);
+	plan(15);
 	tu_guard(30);
 	ring_config_init(&cfg);
 	cfg.capacity = 64 << 10;
@@ -64,6 +128,8 @@ int main(void)
 		   "create never adopts the other user's file");
 	}
 	ring_unlink(q);
+	ok(race_unlink(real, &cfg) >= 0,
+	   "a directory swapped during ring_unlink never costs a non-ring file");
 	unlink(link);
 	rmdir(real);
 	rmdir(dir);
