@@ -153,6 +153,9 @@ static struct ring *open_ring(const struct send_args *a)
 		if (a->create_size)
 			cfg.capacity = a->create_size;
 		rc = ring_create(path, &cfg, 0, &r);
+		if (rc == -EINVAL || rc == -EDOM)
+			cli_fail("%s: cannot create: %s", path,
+				 cli_config_problem(&cfg));
 		if (rc == -EEXIST) /* created by someone else meanwhile */
 			rc = cli_ring_open(path, 0, &r);
 	}

@@ -4,7 +4,7 @@
 # check, group add/rm/reset/list, rm. Runs from the repository root.
 
 . "$(dirname "$0")/lib/tap.sh"
-plan 42
+plan 46
 
 # wait_exit PID: wait for PID (a child) to end, at most 10 s; its status.
 # Background children run without `t` so that signals reach them.
@@ -202,6 +202,20 @@ is "$(cat "$TMP/out")" 'ev\x1b[2Jil' "group list escapes control bytes of a name
 t "$BIN/ringctl" stat "$R.esc" > "$TMP/out"
 ok "$(grep -c "$(printf '\033')" "$TMP/out")" "stat prints no escape byte"
 "$BIN/ringctl" rm "$R.esc"
+
+# --- parameters out of range are named -------------------------------------
+t "$BIN/ringctl" create "$R.bad" --groups 5000 2> "$TMP/err"
+is "$?:$(grep -c 'groups must be from 1 to 1024' "$TMP/err")" "1:1" \
+	"too many groups: the message names the groups"
+t "$BIN/ringctl" create "$R.bad" --processes 0 2> "$TMP/err"
+is "$?:$(grep -c 'processes must be from 1 to 65536' "$TMP/err")" "1:1" \
+	"no processes: the message names the processes"
+echo x | t "$BIN/ring-send" "$R.bad" --create=3000 2> "$TMP/err"
+is "$?:$(grep -c 'capacity must be a power of two' "$TMP/err")" "1:1" \
+	"ring-send --create=3000: the message names the capacity"
+t "$BIN/ringctl" create "$R.bad" --capacity 2T 2> "$TMP/err"
+is "$?:$(grep -c "up to 1 TiB" "$TMP/err")" "2:1" \
+	"a capacity above the limit: the limit in words"
 
 # --- a ring owned by another user ------------------------------------------
 t "$BIN/ringctl" create "$R.foreign" --capacity 64K --group g >/dev/null

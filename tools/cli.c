@@ -176,6 +176,9 @@ int cli_parse_size(const char *s, uint64_t *out)
 	case 'G':
 		shift = 30;
 		break;
+	case 'T':
+		shift = 40;
+		break;
 	case '\0':
 		break;
 	default:
@@ -214,10 +217,36 @@ uint64_t cli_size_arg(const char *opt, const char *s, uint64_t max)
 {
 	uint64_t v;
 
+	char m[32];
+
 	if (cli_parse_size(s, &v) || v > max)
-		cli_usage_error("%s: '%s' is not a size up to %" PRIu64
-				" (digits, optionally K, M or G)", opt, s, max);
+		cli_usage_error("%s: '%s' is not a size up to %s (digits, "
+				"optionally followed by K, M, G or T)", opt, s,
+				cli_human_size(max, m, sizeof(m)));
 	return v;
+}
+
+const char *cli_config_problem(const struct ring_config *cfg)
+{
+	static char why[160];
+	uint64_t c = cfg->capacity;
+
+	if (c < 4096 || (c & (c - 1)) || c > (1ull << 40))
+		return "the capacity must be a power of two from 4 KiB to 1 TiB";
+	if (cfg->slot_size < 8 || cfg->slot_size > 4096 ||
+	    (cfg->slot_size & (cfg->slot_size - 1)))
+		return "the slot size must be a power of two from 8 to 4096";
+	if (cfg->groups < 1 || cfg->groups > 1024)
+		return "the number of groups must be from 1 to 1024";
+	if (cfg->processes < 1 || cfg->processes > 65536)
+		return "the number of processes must be from 1 to 65536";
+	if (cfg->max_message && cfg->max_message + 32ull > c) {
+		snprintf(why, sizeof(why),
+			 "the largest message must be below the capacity (%"
+			 PRIu64 " bytes)", c);
+		return why;
+	}
+	return "the ring's parameters do not fit together";
 }
 
 /* A number given to option @opt, or a usage error. */

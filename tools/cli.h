@@ -217,6 +217,13 @@ void cli_check_group(const char *group);
 const struct timespec *cli_deadline_after_ms(int64_t ms, struct timespec *ts);
 
 /*
+ * cli_config_problem - which parameter of @cfg ring_create() refused with
+ * -EINVAL, in words for the user.
+ */
+struct ring_config;
+const char *cli_config_problem(const struct ring_config *cfg);
+
+/*
  * cli_ring_open - ring_open(@path, @flags) for the programs. A ring owned by
  * another user is refused as by the library, unless the environment names
  * its owner: RING_OWNER=USER or UID accepts a ring owned by exactly that

@@ -177,10 +177,8 @@ int cmd_create(int argc, char **argv)
 		cli_usage_error("create needs exactly one RING");
 	path = cli_ring_path(cli_operand(&p, 0));
 	rc = ring_create(path, &cfg, 0, &r);
-	if (rc == -EINVAL)
-		cli_fail("%s: %s (capacity: a power of two of at least a page; "
-			 "slot size: a power of two from 8 to 4096; max message "
-			 "below the capacity)", path, ring_strerror(rc));
+	if (rc == -EINVAL || rc == -EDOM)
+		cli_fail("%s: cannot create: %s", path, cli_config_problem(&cfg));
 	if (rc < 0)
 		cli_fail("%s: %s", path, ring_strerror(rc));
 	for (i = 0; i < n_groups; i++) {

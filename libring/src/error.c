@@ -25,7 +25,8 @@ const char *ring_strerror(int err)
 	case EDOM:
 		return "ring file has an impossible geometry";
 	case ENODATA:
-		return "ring file size does not match its header (truncated?)";
+		return "ring file size does not match its header (truncated or grown "
+		       "since it was created)";
 	case EBADMSG:
 		return "corrupt message in ring";
 	case EMSGSIZE:
