@@ -44,6 +44,9 @@ const char *ring_strerror(int err)
 		return "no space (file system full, or ring table full)";
 	case ELOOP:
 		return "ring path is a symbolic link";
+	case EIO:
+		return "ring file changed size or lost pages while mapped "
+		       "(truncated, or sparse on a full file system)";
 	default:
 		return strerror(err);
 	}

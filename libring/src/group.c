@@ -154,6 +154,8 @@ int ring_group_create(struct ring *r, const char *name, unsigned flags)
 
 	if (r->forked)
 		return -ECHILD;
+	if (rl_broken(r))
+		return -EIO;
 	if (r->open_flags & RING_OPEN_RDONLY)
 		return -EROFS;
 	if (rl_group_name_ok(name) || (flags & ~RING_FROM_NEWEST))
@@ -202,6 +204,8 @@ static int lock_idle_group(struct ring *r, const char *name, int *gip)
 
 	if (r->forked)
 		return -ECHILD;
+	if (rl_broken(r))
+		return -EIO;
 	if (r->open_flags & RING_OPEN_RDONLY)
 		return -EROFS;
 	if (rl_group_name_ok(name))
@@ -229,6 +233,8 @@ int ring_group_remove(struct ring *r, const char *name)
 
 	if (r->forked)
 		return -ECHILD;
+	if (rl_broken(r))
+		return -EIO;
 	if (r->open_flags & RING_OPEN_RDONLY)
 		return -EROFS;
 	err = rl_lock_byte(r, group_table_lock_off(r), true);
@@ -270,6 +276,8 @@ int ring_group_list(struct ring *r, char (*names)[RING_GROUP_NAME_MAX + 1],
 
 	if (r->forked)
 		return -ECHILD;
+	if (rl_broken(r))
+		return -EIO;
 	for (uint32_t i = 0; i < r->geo.groups; i++) {
 		struct rl_group *g = &r->groups[i];
 

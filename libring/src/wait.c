@@ -90,7 +90,8 @@ void rl_wake_slow(struct rl_eventcount *ec)
  * announcement. @me, if not NULL, records the announcement in the caller's
  * process entry so that it can be taken back if the caller dies asleep.
  * Returns 0 (re-check the condition), -ETIMEDOUT when @wake_at_ns passed,
- * or -EINTR when a signal interrupted the sleep and @intr is set.
+ * -EINTR when a signal interrupted the sleep and @intr is set, or -EIO when
+ * the handle is broken or the file shrank (sigbus.c).
  */
 int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
 	       uint32_t sleep_kind, bool (*ready)(void *), void *arg,
@@ -98,6 +99,7 @@ int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
 {
 	uint32_t seq0 = load_acquire(&ec->seq);
 	struct timespec ts, *tsp = NULL;
+	uint64_t asked = wake_at_ns, cap;
 	int ret = 0;
 
 	/* Announce (a locked exchange: ordered before our re-check). */
@@ -106,12 +108,17 @@ int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
 		store_relaxed(&me->sleeping, sleep_kind);
 	/* The wakers' side of the barrier (see the top of this file). */
 	if (sys_membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) != 0) {
-		uint64_t cap = rl_now_ns() + RL_FALLBACK_SLEEP_NS;
-
+		cap = rl_now_ns() + RL_FALLBACK_SLEEP_NS;
 		if (cap < wake_at_ns)
 			wake_at_ns = cap;
 	}
-	if (!ready(arg)) {
+	/* H13: a file that shrank took our futex word with it, and nobody
+	 * can wake us through it: look at the size now and sleep at most
+	 * RL_SIZE_CHECK_NS at a time (sigbus.c). */
+	cap = rl_now_ns() + RL_SIZE_CHECK_NS;
+	if (cap < wake_at_ns)
+		wake_at_ns = cap;
+	if (!ready(arg) && (ret = rl_size_check(r)) == 0) {
 		if (wake_at_ns != UINT64_MAX) {
 			if (rl_now_ns() >= wake_at_ns) {
 				ret = -ETIMEDOUT;
@@ -133,6 +140,9 @@ int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
 		}
 	}
 out:
+	/* Woken by one of our caps, not by the caller's time: look again. */
+	if (ret == -ETIMEDOUT && rl_now_ns() < asked)
+		ret = 0;
 	if (me)
 		store_relaxed(&me->sleeping, RL_SLEEP_NONE);
 	return ret;
