@@ -278,6 +278,13 @@ static int receive(const struct recv_args *a, struct ring_reader *rd)
 		}
 		if (rc == -EPIPE)
 			break; /* the output went away: keep the rest */
+		if (rc == -EFAULT) {
+			/* The kernel could not read a payload in place: its
+			 * page left the ring file (truncated) under us. */
+			cli_error("read: %s", ring_strerror(-EIO));
+			status = CLI_EXIT_FAIL;
+			break;
+		}
 		if (rc < 0) {
 			cli_error("standard output: %s", strerror(-rc));
 			status = CLI_EXIT_FAIL;

@@ -43,6 +43,48 @@
  *
  * Liveness is per process: a thread that exits while it holds a claim keeps
  * readers waiting on that claim until its process exits or closes the ring.
+ *
+ * A file that shrinks or loses pages under the mapping (SIGBUS)
+ *   Whoever may write the file can truncate it, and a sparse copy of a ring
+ *   on a full tmpfs cannot allocate the pages it lacks; touching such a page
+ *   of a mapping raises SIGBUS, which kills a process by default. So the
+ *   first ring_open() or ring_create() installs a process-wide SIGBUS
+ *   handler (sigaction with SA_SIGINFO | SA_ONSTACK | SA_NODEFER |
+ *   SA_RESTART). For a fault inside a ring's mapping it maps an anonymous
+ *   zero page over the faulting page, so the access completes (reads see
+ *   zeros, writes go nowhere), marks that handle broken and returns. From
+ *   then on every call on the handle that returns an int returns -EIO
+ *   ("ring file changed size or lost pages while mapped"), calls under way
+ *   included: waiting readers and producers look at the flag, and at the
+ *   file's size with fstat(), before they sleep and at least once a second
+ *   while they wait. Close the handle (ring_close() is safe) and open the
+ *   ring again if it still exists. Message data read in place from a lost
+ *   page (a ring_msg's payload) reads as zeros; the call after it says
+ *   -EIO. A produce call on a broken handle publishes nothing.
+ *
+ *   Any other SIGBUS (outside every ring mapping, or sent with kill()) goes
+ *   to the action that was in place when the library installed its handler:
+ *   that handler is called (under its sa_mask), or the default action is
+ *   taken (the process dies of SIGBUS, as it would have without libring).
+ *   An application that installs its own SIGBUS handler later replaces the
+ *   library's; it can then ask the library from its handler, as below.
+ *
+ *   Declining: open with RING_OPEN_NO_SIGBUS_HANDLER (that call installs
+ *   nothing), or call ring_sigbus_handler(0) before the first open (or
+ *   later, to put the previous action back). The library still records
+ *   every mapping, so an application's own handler can do
+ *
+ *       static void on_bus(int sig, siginfo_t *si, void *uc)
+ *       {
+ *               if (si->si_code > 0 && ring_sigbus_recover(si->si_addr))
+ *                       return;  // a ring's page: replaced, handle broken
+ *               ...              // the application's own faults
+ *       }
+ *
+ *   Sanitizers: AddressSanitizer installs its own SIGBUS handler at start
+ *   (handle_sigbus=1, the default); the library's replaces it and chains to
+ *   it for faults outside rings, so both work. With handle_sigbus=0 the
+ *   previous action is the default one.
  */
 #ifndef LIBRING_RING_H
 #define LIBRING_RING_H
@@ -78,6 +120,8 @@ enum ring_full_policy {
 #define RING_OPEN_PREFAULT 0x4u	     /* touch every page at open (MAP_POPULATE) */
 #define RING_OPEN_FOREIGN 0x8u	     /* accept a ring owned by another user
 					(ring_open; see H15 in its page) */
+#define RING_OPEN_NO_SIGBUS_HANDLER 0x10u /* do not install the SIGBUS handler
+					  * (see the top of this file) */
 
 /* Per-call flags of the produce calls: the low two bits are a policy. */
 #define RING_POLICY_MASK 0x3u
@@ -227,16 +271,41 @@ int ring_create(const char *path, const struct ring_config *cfg, unsigned flags,
  * Returns 0 and *@out, or: -ENOENT, -EACCES, -ELOOP (symlink), -EISDIR,
  * -EINPROGRESS (still being created), -ENOEXEC (not a ring file),
  * -EPROTONOSUPPORT (format version), -EUCLEAN (corrupt superblock),
- * -EDOM (impossible geometry), -ENODATA (file size does not match), -errno.
+ * -EDOM (impossible geometry), -ENODATA (file size does not match),
+ * -EIO (the file shrank or lost pages while being opened), -EMFILE (more
+ * than 1024 rings open in this process), -errno.
+ * Unless @flags has RING_OPEN_NO_SIGBUS_HANDLER or ring_sigbus_handler(0)
+ * was called, the library's SIGBUS handler is installed (once per process).
  */
 int ring_open(const char *path, unsigned flags, struct ring **out);
 
 /*
  * ring_close - unmap and release a handle. Claims still open on it are
  * aborted, its readers are closed (their cursors stay where the last release
- * left them). Returns 0. @r may be NULL.
+ * left them). Returns 0. @r may be NULL. Works on a broken handle (-EIO).
  */
 int ring_close(struct ring *r);
+
+/*
+ * ring_sigbus_handler - whether the library installs its SIGBUS handler
+ * (see "A file that shrinks or loses pages" at the top of this file).
+ * @install: 0 declines: no later open installs it, and if it is installed
+ * and still in place it is replaced by the action it replaced; non-zero
+ * installs it now (once per process) and lets later opens do so again.
+ * Not async-signal-safe; call it while no other thread changes SIGBUS.
+ * Returns 0 or -errno (from sigaction).
+ */
+int ring_sigbus_handler(int install);
+
+/*
+ * ring_sigbus_recover - for an application's own SIGBUS handler: if @addr
+ * (the si_addr of a fault, si_code > 0) lies inside a ring mapping of this
+ * process, map a zero page over its page, mark the handle broken (its calls
+ * return -EIO) and return 1; the handler then returns and the access
+ * completes. Returns 0 for any other address (not the library's fault).
+ * Async-signal-safe; never fails otherwise.
+ */
+int ring_sigbus_recover(void *addr);
 
 /*
  * ring_unlink - remove the ring file at @path (processes that have it open
@@ -287,7 +356,9 @@ void ring_set_recovery_ms(struct ring *r, uint32_t ms);
  * Returns 0, or -EMSGSIZE (@len > max), -EAGAIN (full, RING_FULL_FAIL),
  * -ENOBUFS (full, RING_FULL_DROP: counted as dropped), -ETIMEDOUT,
  * -EINTR (a signal, with RING_INTR),
- * -EBUSY, -EROFS (read-only handle), -EUSERS (process table full), -ECHILD.
+ * -EBUSY, -EROFS (read-only handle), -EUSERS (process table full), -ECHILD,
+ * -EIO (the file shrank or lost pages: nothing is published, also when
+ * that happened while waiting for room).
  */
 int ring_reserve(struct ring *r, size_t len, uint32_t type, unsigned flags,
 		 const struct timespec *deadline, struct ring_claim *c);
@@ -390,7 +461,8 @@ int ring_reader_close(struct ring_reader *rd);
  * or recovered claims are passed over. Every length is checked before use.
  * Returns 0 and *@msg, or -EAGAIN, -ETIMEDOUT, -EINTR (only with RING_INTR),
  * -EBADMSG (the message at the cursor is corrupt: ring_reader_skip() moves
- * past it), -ECHILD.
+ * past it), -ECHILD, -EIO (the file shrank or lost pages, also while
+ * waiting).
  */
 int ring_peek(struct ring_reader *rd, struct ring_msg *msg, unsigned flags,
 	      const struct timespec *deadline);

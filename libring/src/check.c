@@ -197,6 +197,8 @@ static int check_or_repair(struct ring *r, struct ring_check_report *rep,
 		return -EINVAL;
 	if (r->forked)
 		return -ECHILD;
+	if (rl_size_check(r)) /* H13: a shrunk file is not checked */
+		return -EIO;
 	if (fix && (r->open_flags & RING_OPEN_RDONLY))
 		return -EROFS;
 	memset(rep, 0, sizeof(*rep));
@@ -221,6 +223,8 @@ static int check_or_repair(struct ring *r, struct ring_check_report *rep,
 	} else {
 		check_procs(r, rep, false);
 	}
+	if (rl_broken(r)) /* pages that could not be read: no verdict */
+		return -EIO;
 	return rep->problems ? -EUCLEAN : 0;
 }
 

@@ -141,7 +141,10 @@ static int reader_wait(struct ring_reader *rd, unsigned flags, uint64_t dl,
 	uint64_t now = rl_now_ns(), wake_at, to;
 	uint64_t tail = load_acquire(&r->hot->tail);
 	struct data_wait w = { r, rd->pos, tail == rd->pos };
+	int rc;
 
+	if (rl_broken(r)) /* H13: pages lost while waiting */
+		return -EIO;
 	if (pos_diff(tail, rd->pos) > 0) {
 		if (rd->stuck_pos != rd->pos || !rd->stuck_since) {
 			rd->stuck_pos = rd->pos;
@@ -192,6 +195,8 @@ static int reader_wait(struct ring_reader *rd, unsigned flags, uint64_t dl,
 		}
 		if (r->spins != UINT32_MAX) /* UINT32_MAX: never sleep */
 			*spun += round;
+		else /* so look at the file's size now and then */
+			return rl_size_check_every(r, now);
 		return 0;
 	}
 	/*
@@ -204,10 +209,9 @@ static int reader_wait(struct ring_reader *rd, unsigned flags, uint64_t dl,
 	if (rd->stuck_since && rd->stuck_since + recovery < wake_at)
 		wake_at = rd->stuck_since + recovery;
 	RL_SCHED("reader:sleep");
-	if (rl_ec_wait(r, &r->hot->data, &r->procs[rd->pidx], RL_SLEEP_DATA,
-		       data_ready, &w, wake_at, flags & RING_INTR) == -EINTR)
-		return -EINTR;
-	return 0;
+	rc = rl_ec_wait(r, &r->hot->data, &r->procs[rd->pidx], RL_SLEEP_DATA,
+			data_ready, &w, wake_at, flags & RING_INTR);
+	return rc == -EINTR || rc == -EIO ? rc : 0;
 }
 
 /* The next message at the reader's position, waiting as @flags says. */
@@ -224,7 +228,7 @@ static int next_message(struct ring_reader *rd, struct ring_msg *m,
 		rc = rl_message_at(r, rd->pos, m);
 		if (likely(rc == AT_MESSAGE)) {
 			rd->run = have_dl ? 1 : rd->run + 1;
-			return 0;
+			return rl_broken(r) ? -EIO : 0;
 		}
 		if (rc == AT_SKIP) {
 			rd->pos += m->slots;
@@ -232,7 +236,7 @@ static int next_message(struct ring_reader *rd, struct ring_msg *m,
 			continue;
 		}
 		if (rc < 0)
-			return rc;
+			return rl_broken(r) ? -EIO : rc;
 		if (!have_dl) {
 			dl = rl_deadline_ns(deadline);
 			have_dl = true;
@@ -249,6 +253,8 @@ static int reader_checks(const struct ring_reader *rd)
 		return -EINVAL;
 	if (rd->r->forked)
 		return -ECHILD;
+	if (rl_broken(rd->r))
+		return -EIO;
 	return 0;
 }
 
@@ -294,6 +300,8 @@ int ring_peek_batch(struct ring_reader *rd, struct ring_msg *msgs, unsigned max,
 		p += msgs[n].slots;
 		n++;
 	}
+	if (rl_broken(rd->r)) /* some of them may have read lost pages */
+		return -EIO;
 	rd->peeked = n;
 	return (int)n;
 }
@@ -320,10 +328,12 @@ int ring_release_n(struct ring_reader *rd, unsigned n)
 			continue;
 		}
 		if (rc != AT_MESSAGE)
-			return -EBADMSG;
+			return rl_broken(rd->r) ? -EIO : -EBADMSG;
 		p += m.slots;
 		i++;
 	}
+	if (rl_broken(rd->r))
+		return -EIO;
 	rd->pos = p;
 	rd->peeked -= n;
 	rd->released += n;
@@ -368,6 +378,8 @@ int ring_poll(struct ring_reader *rd, ring_handler_fn fn, void *arg,
 		if (rc != AT_MESSAGE)
 			break;
 	}
+	if (rl_broken(rd->r)) /* the batch is handed out again */
+		return -EIO;
 	publish_cursor(rd); /* once per batch */
 	return (int)n;
 }
@@ -410,6 +422,8 @@ int ring_reader_open(struct ring *r, const char *group, unsigned flags,
 
 	if (r->forked)
 		return -ECHILD;
+	if (rl_broken(r))
+		return -EIO;
 	if (r->open_flags & RING_OPEN_RDONLY)
 		return -EROFS;
 	if (!out || rl_group_name_ok(group) ||

@@ -265,14 +265,30 @@ static int handle_new(int fd, const struct rl_super *sb, unsigned flags,
 		free(r);
 		return err;
 	}
+	/* H13: from here on a lost page of the mapping is an error on this
+	 * handle, not a SIGBUS that kills the process. */
+	err = rl_sigbus_register(r, !(flags & RING_OPEN_NO_SIGBUS_HANDLER));
+	if (err)
+		goto fail_unmap;
 	r->max_slots = rl_msg_slots(r, sb->max_message);
 	if (!(flags & RING_OPEN_RDONLY)) {
 		rl_membarrier_register(r);
 		rl_sweep_dead(r);
 	}
+	/* Shrunk since it was validated, or pages lost already. */
+	err = rl_size_check(r);
+	if (err)
+		goto fail_unmap;
 	rl_register_handle(r);
 	*out = r;
 	return 0;
+fail_unmap:
+	rl_sigbus_unregister(r);
+	munmap(r->map, r->map_len);
+	pthread_mutex_destroy(&r->lock);
+	free(r->owned);
+	free(r);
+	return err;
 }
 
 int ring_create(const char *path, const struct ring_config *cfg, unsigned flags,
@@ -427,7 +443,8 @@ int ring_open(const char *path, unsigned flags, struct ring **out)
 
 	if (!path || !out || (flags & ~(RING_OPEN_RDONLY |
 					RING_OPEN_SINGLE_PRODUCER |
-					RING_OPEN_PREFAULT | RING_OPEN_FOREIGN)))
+					RING_OPEN_PREFAULT | RING_OPEN_FOREIGN |
+					RING_OPEN_NO_SIGBUS_HANDLER)))
 		return -EINVAL;
 	/* O_NONBLOCK: a FIFO or device at the path must not block the open
 	 * (read_super() then refuses anything but a regular file). */
@@ -472,6 +489,7 @@ int ring_close(struct ring *r)
 	for (int k = 0; k < RL_TLS_SLOTS; k++)
 		if (rl_tls[k].ring_id == r->id)
 			rl_tls[k].ring_id = 0;
+	rl_sigbus_unregister(r); /* after the last access to the mapping */
 	munmap(r->map, r->map_len);
 	pthread_mutex_destroy(&r->lock);
 	pthread_mutex_destroy(&r->table_lock);

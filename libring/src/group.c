@@ -300,6 +300,8 @@ int ring_group_create(struct ring *r, const char *name, unsigned flags)
 
 	if (r->forked)
 		return -ECHILD;
+	if (rl_broken(r))
+		return -EIO;
 	if (r->open_flags & RING_OPEN_RDONLY)
 		return -EROFS;
 	if (rl_group_name_ok(name) || (flags & ~RING_FROM_NEWEST))
@@ -385,6 +387,8 @@ int ring_group_remove(struct ring *r, const char *name)
 
 	if (r->forked)
 		return -ECHILD;
+	if (rl_broken(r))
+		return -EIO;
 	if (r->open_flags & RING_OPEN_RDONLY)
 		return -EROFS;
 	if (rl_group_name_ok(name))
@@ -416,6 +420,8 @@ int ring_group_reset(struct ring *r, const char *name, unsigned flags)
 
 	if (r->forked)
 		return -ECHILD;
+	if (rl_broken(r))
+		return -EIO;
 	if (r->open_flags & RING_OPEN_RDONLY)
 		return -EROFS;
 	if (rl_group_name_ok(name) || (flags & ~RING_FROM_NEWEST))
@@ -440,6 +446,8 @@ int ring_group_list(struct ring *r, char (*names)[RING_GROUP_NAME_MAX + 1],
 
 	if (r->forked)
 		return -ECHILD;
+	if (rl_broken(r))
+		return -EIO;
 	for (uint32_t i = 0; i < r->geo.groups; i++) {
 		struct rl_group *g = &r->groups[i];
 

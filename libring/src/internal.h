@@ -19,6 +19,8 @@
 
 #define RL_DEFAULT_SPINS 1000u
 #define RL_DEFAULT_RECOVERY_MS 100u
+/* How often a waiting call looks at the file's size (sigbus.c). */
+#define RL_SIZE_CHECK_NS 1000000000ull
 
 /*
  * A producing thread's state, kept in process memory: its process-table
@@ -42,6 +44,10 @@ struct ring {
 	int fd;
 	unsigned open_flags;   /* RING_OPEN_* */
 	volatile int forked;   /* set in a child after fork(): handle unusable */
+	uint32_t broken;       /* the file shrank or lost pages under the
+				* mapping: every call gives -EIO (sigbus.c) */
+	int sigbus_slot;       /* entry in sigbus.c's table of mappings */
+	uint64_t size_checked_ns; /* last fstat of the file size (sigbus.c) */
 	uint64_t id;	       /* unique per handle, for the per-thread cache */
 	pid_t pid;	       /* of the process that opened it */
 
@@ -107,6 +113,18 @@ int rl_path_create_hidden(int dirfd, const char *base, mode_t mode,
 			  bool *hidden);
 /* Give the unnamed file @fd the name @base in @dirfd; -EEXIST if taken. */
 int rl_path_publish(int fd, int dirfd, const char *base);
+
+/* ---- sigbus.c ---- */
+int rl_sigbus_register(struct ring *r, bool install);
+void rl_sigbus_unregister(struct ring *r);
+int rl_size_check(struct ring *r);
+int rl_size_check_every(struct ring *r, uint64_t now);
+
+/* True once the handle lost pages of its mapping (set by the handler). */
+static inline bool rl_broken(const struct ring *r)
+{
+	return unlikely(load_relaxed(&r->broken) != 0);
+}
 
 /* ---- fork.c ---- */
 void rl_register_handle(struct ring *r);

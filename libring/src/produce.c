@@ -104,6 +104,8 @@ static int wait_for_room(struct ring *r, struct rl_local *l, uint32_t need,
 	uint64_t tail, m;
 
 	/* A7': pairs with the tail CAS (R7) of the claims that fill it. */
+	if (rl_broken(r)) /* H13: pages lost while waiting */
+		return -EIO;
 	tail = load_acquire(&r->hot->tail);
 	m = rl_refresh_min(r, tail);
 	if (pos_diff(tail + need, m) <= (int64_t)r->geo.slot_count)
@@ -119,6 +121,8 @@ static int wait_for_room(struct ring *r, struct rl_local *l, uint32_t need,
 		*spun += 16;
 		if (deadline != UINT64_MAX && rl_now_ns() >= deadline)
 			return -ETIMEDOUT;
+		if (r->spins == UINT32_MAX) /* never sleeps: look at the size */
+			return rl_size_check_every(r, rl_now_ns());
 		return 0;
 	}
 	w.r = r;
@@ -269,6 +273,8 @@ producer_checks(struct ring *r, struct rl_local **l)
 
 	if (unlikely(r->forked))
 		return -ECHILD;
+	if (rl_broken(r))
+		return -EIO;
 	if (unlikely(r->open_flags & RING_OPEN_RDONLY))
 		return -EROFS;
 	err = rl_producer_entry(r, l);
@@ -362,6 +368,10 @@ int ring_reserve(struct ring *r, size_t len, uint32_t type, unsigned flags,
 	err = claim_one(r, len, type, flags, deadline, &l, &pos, &slots);
 	if (unlikely(err))
 		return err;
+	if (rl_broken(r)) {
+		rl_abort_claim_of(r, l);
+		return -EIO;
+	}
 	c->data = rl_slot(r, pos) + r->geo.hdr_size;
 	c->len = (uint32_t)len;
 	c->type = type;
@@ -393,6 +403,12 @@ int ring_commit(struct ring *r, struct ring_claim *c)
 	l = claim_owner(r, c);
 	if (unlikely(!l))
 		return -EINVAL;
+	if (rl_broken(r)) {
+		/* The payload may not have reached the file: never publish
+		 * it; readers that still see the file skip it. */
+		rl_abort_claim_of(r, l);
+		return -EIO;
+	}
 	((struct rl_msg_hdr *)rl_slot(r, c->pos))->type = c->type;
 	finish_claim(r, l, c->pos, &l->me->committed);
 	return 0;
@@ -423,7 +439,7 @@ int ring_abort(struct ring *r, struct ring_claim *c)
 	if (unlikely(!l))
 		return -EINVAL;
 	rl_abort_claim_of(r, l);
-	return 0;
+	return rl_broken(r) ? -EIO : 0;
 }
 
 int ring_send(struct ring *r, uint32_t type, const void *data, size_t len,
@@ -441,6 +457,10 @@ int ring_send(struct ring *r, uint32_t type, const void *data, size_t len,
 		return err;
 	if (len) /* data may be NULL for an empty message */
 		memcpy(rl_slot(r, pos) + r->geo.hdr_size, data, len);
+	if (rl_broken(r)) { /* as in ring_commit() */
+		rl_abort_claim_of(r, l);
+		return -EIO;
+	}
 	finish_claim(r, l, pos, &l->me->committed);
 	return 0;
 }
@@ -488,6 +508,10 @@ int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
 			memcpy(rl_slot(r, p) + r->geo.hdr_size, msgs[i].data,
 			       msgs[i].len);
 		p += rl_msg_slots(r, msgs[i].len);
+	}
+	if (rl_broken(r)) { /* one skip record for the batch */
+		rl_abort_claim_of(r, l);
+		return -EIO;
 	}
 	/* Commit words in position order, so that a producer dying here
 	 * leaves a committed prefix and one claim to skip (recover.c). */

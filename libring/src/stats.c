@@ -20,6 +20,8 @@ int ring_stats(struct ring *r, struct ring_stats *st)
 		return -EINVAL;
 	if (r->forked)
 		return -ECHILD;
+	if (rl_size_check(r)) /* H13: an fstat, to see a shrunk file */
+		return -EIO;
 	memset(st, 0, sizeof(*st));
 	st->slot_size = r->geo.slot_size;
 	st->slot_count = r->geo.slot_count;
@@ -67,7 +69,7 @@ int ring_stats(struct ring *r, struct ring_stats *st)
 		if (role & RL_ROLE_READER)
 			st->readers++;
 	}
-	return 0;
+	return rl_broken(r) ? -EIO : 0;
 }
 
 /* Committed messages between @from and @tail, walking their headers. */
@@ -100,6 +102,8 @@ int ring_group_stats(struct ring *r, const char *name,
 		return -EINVAL;
 	if (r->forked)
 		return -ECHILD;
+	if (rl_broken(r))
+		return -EIO;
 	gi = rl_group_find(r, name);
 	if (gi < 0)
 		return gi;
@@ -129,6 +133,8 @@ int ring_proc_list(struct ring *r, struct ring_proc_info *out, unsigned max)
 
 	if (r->forked)
 		return -ECHILD;
+	if (rl_broken(r))
+		return -EIO;
 	if (max && !out)
 		return -EINVAL;
 	for (uint32_t i = 0; i < r->geo.procs; i++) {

@@ -109,7 +109,8 @@ void rl_wake_slow(struct rl_eventcount *ec)
  * announcement. @me, if not NULL, records the announcement in the caller's
  * process entry so that it can be taken back if the caller dies asleep.
  * Returns 0 (re-check the condition), -ETIMEDOUT when @wake_at_ns passed,
- * or -EINTR when a signal interrupted the sleep and @intr is set. Where
+ * or -EINTR when a signal interrupted the sleep and @intr is set, or -EIO
+ * when the handle is broken or the file shrank (sigbus.c). Where
  * membarrier() is refused each sleep is capped at RL_FALLBACK_SLEEP_NS;
  * the end of such a capped sleep returns 0, never -ETIMEDOUT.
  */
@@ -119,7 +120,7 @@ int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
 {
 	uint32_t seq0 = load_acquire(&ec->seq);
 	struct timespec ts, *tsp = NULL;
-	uint64_t until = wake_at_ns; /* the caller's; may be capped below */
+	uint64_t asked = wake_at_ns, cap;
 	int ret = 0;
 
 	/* Announce (a locked exchange: ordered before our re-check). */
@@ -128,16 +129,21 @@ int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
 		store_relaxed(&me->sleeping, sleep_kind);
 	/* The wakers' side of the barrier (see the top of this file). */
 	if (sys_membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) != 0) {
-		uint64_t cap = rl_now_ns() + RL_FALLBACK_SLEEP_NS;
-
+		cap = rl_now_ns() + RL_FALLBACK_SLEEP_NS;
 		if (cap < wake_at_ns)
 			wake_at_ns = cap;
 	}
-	if (!ready(arg)) {
+	/* H13: a file that shrank took our futex word with it, and nobody
+	 * can wake us through it: look at the size now and sleep at most
+	 * RL_SIZE_CHECK_NS at a time (sigbus.c). */
+	cap = rl_now_ns() + RL_SIZE_CHECK_NS;
+	if (cap < wake_at_ns)
+		wake_at_ns = cap;
+	if (!ready(arg) && (ret = rl_size_check(r)) == 0) {
 		RL_SCHED("ec:futex");
 		if (wake_at_ns != UINT64_MAX) {
 			if (rl_now_ns() >= wake_at_ns) {
-				ret = until <= wake_at_ns ? -ETIMEDOUT : 0;
+				ret = -ETIMEDOUT; /* made 0 below for a cap */
 				goto out;
 			}
 			ts.tv_sec = (time_t)(wake_at_ns / 1000000000ull);
@@ -150,14 +156,17 @@ int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
 				(int32_t)seq0, tsp, NULL,
 				FUTEX_BITSET_MATCH_ANY) < 0) {
 			/* Only the caller's own deadline is a time-out: the
-			 * cap of a sleep without membarrier() is a re-check. */
-			if (errno == ETIMEDOUT && until <= wake_at_ns)
+			 * end of a capped sleep is a re-check (below). */
+			if (errno == ETIMEDOUT)
 				ret = -ETIMEDOUT;
 			else if (errno == EINTR && intr)
 				ret = -EINTR;
 		}
 	}
 out:
+	/* Woken by one of our caps, not by the caller's time: look again. */
+	if (ret == -ETIMEDOUT && rl_now_ns() < asked)
+		ret = 0;
 	if (me)
 		store_relaxed(&me->sleeping, RL_SLEEP_NONE);
 	return ret;
