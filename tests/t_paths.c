@@ -57,18 +57,20 @@ static int race_unlink(const char *top, struct ring_config *cfg)
 	waitpid(racer, NULL, 0);
 	diag("%d rings removed in 2000 tries while the directories swapped",
 	     removed);
-	/* Find the victim in either directory, and check it. */
-	fd = open(victim, O_RDONLY);
-	if (fd < 0) {
-		snprintf(victim, sizeof(victim), "%s/x.ring", a);
-		fd = open(victim, O_RDONLY);
-	}
-	if (fd >= 0) {
+	/* The victim, whole, in either directory (a leftover ring may be
+	 * in the other one). */
+	fd = -1;
+	for (int d = 0; d < 2 && fd < 0; d++) {
 		char buf[16] = { 0 };
+		int f;
 
-		if (read(fd, buf, sizeof(buf)) != 9 || strcmp(buf, "precious\n"))
-			fd = -2;
-		close(fd);
+		snprintf(victim, sizeof(victim), "%s/x.ring", d ? a : b);
+		f = open(victim, O_RDONLY);
+		if (f < 0)
+			continue;
+		if (read(f, buf, sizeof(buf)) == 9 && !strcmp(buf, "precious\n"))
+			fd = 0;
+		close(f);
 	}
 	unlink(ring);
 	snprintf(ring, sizeof(ring), "%s/x.ring", b);

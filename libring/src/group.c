@@ -294,18 +294,31 @@ void rl_group_clear_abandoned(struct ring *r)
 	pthread_mutex_unlock(&r->table_lock);
 }
 
-int ring_group_create(struct ring *r, const char *name, unsigned flags)
+/*
+ * The checks every change of the group table starts with: a usable,
+ * writable handle, a valid @name and no @flags outside @allowed.
+ */
+static int table_op_checks(struct ring *r, const char *name, unsigned flags,
+			   unsigned allowed)
 {
-	int err, gi = -1;
-
 	if (r->forked)
 		return -ECHILD;
 	if (rl_broken(r))
 		return -EIO;
 	if (r->open_flags & RING_OPEN_RDONLY)
 		return -EROFS;
-	if (rl_group_name_ok(name) || (flags & ~RING_FROM_NEWEST))
+	if (rl_group_name_ok(name) || (flags & ~allowed))
 		return -EINVAL;
+	return 0;
+}
+
+int ring_group_create(struct ring *r, const char *name, unsigned flags)
+{
+	int err, gi = -1;
+
+	err = table_op_checks(r, name, flags, RING_FROM_NEWEST);
+	if (err)
+		return err;
 	pthread_mutex_lock(&r->table_lock);
 	err = rl_lock_byte(r, group_table_lock_off(r), true);
 	if (err) {
@@ -385,14 +398,9 @@ int ring_group_remove(struct ring *r, const char *name)
 {
 	int gi, err;
 
-	if (r->forked)
-		return -ECHILD;
-	if (rl_broken(r))
-		return -EIO;
-	if (r->open_flags & RING_OPEN_RDONLY)
-		return -EROFS;
-	if (rl_group_name_ok(name))
-		return -EINVAL;
+	err = table_op_checks(r, name, 0, 0);
+	if (err)
+		return err;
 	pthread_mutex_lock(&r->table_lock);
 	err = rl_lock_byte(r, group_table_lock_off(r), true);
 	if (err) {
@@ -418,14 +426,9 @@ int ring_group_reset(struct ring *r, const char *name, unsigned flags)
 {
 	int gi, err;
 
-	if (r->forked)
-		return -ECHILD;
-	if (rl_broken(r))
-		return -EIO;
-	if (r->open_flags & RING_OPEN_RDONLY)
-		return -EROFS;
-	if (rl_group_name_ok(name) || (flags & ~RING_FROM_NEWEST))
-		return -EINVAL;
+	err = table_op_checks(r, name, flags, RING_FROM_NEWEST);
+	if (err)
+		return err;
 	pthread_mutex_lock(&r->table_lock);
 	err = lock_idle_group(r, name, &gi);
 	if (!err) {
