@@ -65,7 +65,8 @@ static unsigned batch_fit(const uint32_t *prefix, unsigned n, uint64_t room)
 
 /*
  * Wait for room for at least @need slots beyond @tail, as the policy says.
- * Returns 0 to retry the claim, or -EAGAIN, -ENOBUFS (dropped), -ETIMEDOUT.
+ * Returns 0 to retry the claim, or -EAGAIN, -ENOBUFS (dropped), -ETIMEDOUT,
+ * -EIO (the file shrank: sigbus.c).
  */
 static int wait_for_room(struct ring *r, struct rl_proc *me, uint32_t need,
 			 unsigned policy, uint64_t deadline, uint32_t *spun,
@@ -74,12 +75,13 @@ static int wait_for_room(struct ring *r, struct rl_proc *me, uint32_t need,
 	struct space_wait w;
 	uint64_t tail, m;
 
+	/* H13: a full ring may be a cut one (at most one fstat a second). */
+	if (rl_size_check_every(r, rl_now_ns()))
+		return -EIO;
 	if (policy == RING_FULL_FAIL)
 		return -EAGAIN;
 	if (policy == RING_FULL_DROP)
 		return -ENOBUFS;
-	if (rl_broken(r)) /* H13: pages lost while waiting */
-		return -EIO;
 	tail = load_acquire(&r->hot->tail);
 	m = rl_refresh_min(r, tail);
 	if (pos_diff(tail + need, m) <= (int64_t)r->geo.slot_count)
@@ -90,8 +92,6 @@ static int wait_for_room(struct ring *r, struct rl_proc *me, uint32_t need,
 		*spun += 16;
 		if (deadline != UINT64_MAX && rl_now_ns() >= deadline)
 			return -ETIMEDOUT;
-		if (r->spins == UINT32_MAX) /* never sleeps: look at the size */
-			return rl_size_check_every(r, rl_now_ns());
 		return 0;
 	}
 	w.r = r;
