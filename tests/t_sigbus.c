@@ -6,7 +6,9 @@
  *     process and a reader process run (each produce and read call in
  *     turn): neither dies of a signal, both get -EIO within a bound;
  *   - a reader asleep on an empty ring and a producer asleep on a full one
- *     get -EIO although nobody can wake them through the lost file;
+ *     get -EIO although nobody can wake them through the lost file, and so
+ *     do a reader polling without waiting and a producer that fails when
+ *     the ring is full, which touch no lost page (the size is checked);
  *   - chaining: a handler the program installed before ring_open() still
  *     gets the faults outside ring mappings and the signals sent to it; a
  *     program with the default action still dies of such a fault; a fault
@@ -54,7 +56,8 @@ struct shared {
 	volatile uint64_t sent;	    /* messages the producer got through */
 	volatile uint64_t received; /* messages the reader released */
 	volatile int ready;	    /* children that opened the ring */
-	volatile int last_rc;	    /* the error a child ended with */
+	volatile int prod_rc;	    /* the error the producer ended with */
+	volatile int read_rc;	    /* the error the reader ended with */
 	volatile int chk[8];	    /* results of the chaining child */
 };
 
@@ -131,7 +134,7 @@ static int producer(int way)
 			break;
 		sh->sent = n + 1;
 	}
-	sh->last_rc = rc;
+	sh->prod_rc = rc;
 	/* Every later call says the same; close works. */
 	if (ring_send(r, 1, "x", 1, RING_FULL_FAIL, NULL) != -EIO)
 		return 12;
@@ -193,7 +196,7 @@ static int reader(int way)
 			break;
 		sh->received = n;
 	}
-	sh->last_rc = rc;
+	sh->read_rc = rc;
 	if (ring_peek(rd, msgs, RING_NONBLOCK, NULL) != -EIO)
 		return 12;
 	ring_reader_close(rd);
@@ -249,10 +252,13 @@ static void truncate_round(off_t size, const char *what, int way)
 	   what, way + 1, crash_status_text(st_p, why_p, sizeof(why_p)),
 	   crash_status_text(st_r, why_r, sizeof(why_r)),
 	   (unsigned long long)ms);
-	if (!flowing)
-		diag("messages did not flow before the cut: sent %llu, read %llu",
+	if (!flowing || !crash_exited_ok(st_p) || !crash_exited_ok(st_r))
+		diag("sent %llu, read %llu before the cut (%s); the producer's "
+		     "last call returned %d, the reader's %d",
 		     (unsigned long long)sh->sent,
-		     (unsigned long long)sh->received);
+		     (unsigned long long)sh->received,
+		     flowing ? "flowing" : "not flowing", sh->prod_rc,
+		     sh->read_rc);
 	unlink(ring_path);
 }
 
@@ -296,6 +302,51 @@ static void sleepers(void)
 	   "a producer asleep on a full ring returns -EIO after a cut to 8192 "
 	   "(%s, %llu sent)", crash_status_text(st, why, sizeof(why)),
 	   (unsigned long long)sh->sent);
+	unlink(ring_path);
+}
+
+/* Calls that never wait, on a ring cut where they touch nothing lost: a
+ * reader polling an empty ring, a producer failing on a full one. */
+static void pollers(void)
+{
+	struct ring_reader *rd;
+	struct ring *r;
+	uint64_t end;
+	int rc, n = 0;
+
+	if (make_ring(ring_path, 0, &r) != 0 ||
+	    ring_reader_open(r, "g", 0, &rd) != 0)
+		bail_out("ring_create");
+	if (truncate(ring_path, file_size(ring_path) / 2) != 0)
+		bail_out("truncate");
+	end = crash_now_ns() + 5000000000ull;
+	do {
+		rc = ring_peek(rd, (struct ring_msg[1]){ { 0 } }, RING_NONBLOCK,
+			       NULL);
+		n++;
+	} while (rc == -EAGAIN && crash_now_ns() < end);
+	is(rc, -EIO, "a reader polling an empty ring (RING_NONBLOCK) cut to "
+	   "half gets -EIO (after %d calls)", n);
+	ring_reader_close(rd);
+	ring_close(r);
+
+	if (make_ring(ring_path, 0, &r) != 0)
+		bail_out("ring_create");
+	while (ring_send(r, 1, "0123456789", 10, RING_FULL_FAIL, NULL) == 0)
+		;
+	if (truncate(ring_path, file_size(ring_path) / 2) != 0)
+		bail_out("truncate");
+	/* (the next send would fault on its slots; a full ring touches
+	 * nothing lost) */
+	end = crash_now_ns() + 5000000000ull;
+	n = 0;
+	do {
+		rc = ring_send(r, 1, "x", 1, RING_FULL_FAIL, NULL);
+		n++;
+	} while (rc == -EAGAIN && crash_now_ns() < end);
+	is(rc, -EIO, "a producer failing on a full ring (RING_FULL_FAIL) cut "
+	   "to half gets -EIO (after %d calls)", n);
+	ring_close(r);
 	unlink(ring_path);
 }
 
@@ -551,7 +602,7 @@ int main(void)
 	char what[32];
 	off_t sizes[3] = { 0, 8192, 0 };
 
-	plan(9 + 2 + 5 + 7);
+	plan(9 + 2 + 2 + 5 + 7);
 	page = sysconf(_SC_PAGESIZE);
 	crash_ring_path(ring_path, sizeof(ring_path), "sigbus");
 	snprintf(child_ring, sizeof(child_ring), "%s.child", ring_path);
@@ -594,6 +645,7 @@ int main(void)
 		}
 	}
 	sleepers();
+	pollers();
 	unlink(child_ring);
 	return exit_status();
 }

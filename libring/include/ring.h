@@ -26,6 +26,8 @@
  *     ring_reader_open                |  handle)                   |  the file's locks)
  *   ring_stats / ring_group_stats     | yes                        | yes
  *   ring_close                        | no: last call on a handle  | yes
+ *   ring_sigbus_recover               | yes, also in a signal handler (async-signal-safe)
+ *   ring_sigbus_handler               | not while another thread changes SIGBUS's action
  *
  * Forking: a child process inherits the mapping but must not use the
  * parent's handles; the library closes their descriptors in the child (so

@@ -166,8 +166,8 @@ static int reader_wait(struct ring_reader *rd, unsigned flags, uint64_t dl,
 	} else {
 		rd->stuck_since = 0;
 	}
-	if (flags & RING_NONBLOCK)
-		return -EAGAIN;
+	if (flags & RING_NONBLOCK) /* an empty ring may be a cut one */
+		return rl_size_check_every(r, now) ?: -EAGAIN;
 	if (now >= dl)
 		return -ETIMEDOUT;
 	if (*spun == 0 && rd->run > 1 && r->spins) {

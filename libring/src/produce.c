@@ -94,7 +94,7 @@ static void kick_readers(struct ring *r, struct rl_local *l, uint64_t m)
 /*
  * Wait for room for at least @need slots beyond the tail, as the policy
  * says. Returns 0 to retry the claim, or -EAGAIN, -ENOBUFS (dropped),
- * -ETIMEDOUT, -EINTR.
+ * -ETIMEDOUT, -EINTR, -EIO (the file shrank: sigbus.c).
  */
 static int wait_for_room(struct ring *r, struct rl_local *l, uint32_t need,
 			 unsigned policy, uint64_t deadline, uint32_t *spun,
@@ -103,9 +103,10 @@ static int wait_for_room(struct ring *r, struct rl_local *l, uint32_t need,
 	struct space_wait w;
 	uint64_t tail, m;
 
-	/* A7': pairs with the tail CAS (R7) of the claims that fill it. */
-	if (rl_broken(r)) /* H13: pages lost while waiting */
+	/* H13: a full ring may be a cut one (at most one fstat a second). */
+	if (rl_size_check_every(r, rl_now_ns()))
 		return -EIO;
+	/* A7': pairs with the tail CAS (R7) of the claims that fill it. */
 	tail = load_acquire(&r->hot->tail);
 	m = rl_refresh_min(r, tail);
 	if (pos_diff(tail + need, m) <= (int64_t)r->geo.slot_count)
@@ -121,8 +122,6 @@ static int wait_for_room(struct ring *r, struct rl_local *l, uint32_t need,
 		*spun += 16;
 		if (deadline != UINT64_MAX && rl_now_ns() >= deadline)
 			return -ETIMEDOUT;
-		if (r->spins == UINT32_MAX) /* never sleeps: look at the size */
-			return rl_size_check_every(r, rl_now_ns());
 		return 0;
 	}
 	w.r = r;
