@@ -450,10 +450,12 @@ int ring_reader_open(struct ring *r, const char *group, unsigned flags,
 			goto fail;
 		}
 	}
-	/* H6: the group's lock says a live reader holds it. */
-	err = rl_lock_byte(r, rl_group_lock_off(r, (uint32_t)gi), false);
-	if (err)
+	/* H6: the group's lease says a live reader holds it. */
+	err = rl_group_lease_try(r, (uint32_t)gi);
+	if (err < 0)
 		goto fail;
+	rd->seat_locked = err;
+	err = 0;
 	g = &r->groups[gi];
 	if (load_acquire(&g->state) != RL_GROUP_ACTIVE ||
 	    strncmp(g->name, group, sizeof(g->name)) != 0) {
@@ -480,7 +482,7 @@ int ring_reader_open(struct ring *r, const char *group, unsigned flags,
 	*out = rd;
 	return 0;
 fail_unlock:
-	rl_unlock_byte(r, rl_group_lock_off(r, (uint32_t)gi));
+	rl_group_lease_drop(r, (uint32_t)gi, rd->seat_locked);
 fail:
 	pthread_mutex_unlock(&r->lock);
 	pthread_mutex_unlock(&r->table_lock);
@@ -501,7 +503,7 @@ void rl_reader_free(struct ring_reader *rd)
 	}
 	if (!r->forked) {
 		rl_entry_release(r, rd->pidx);
-		rl_unlock_byte(r, rl_group_lock_off(r, rd->gidx));
+		rl_group_lease_drop(r, rd->gidx, rd->seat_locked);
 	}
 	free(rd);
 }
