@@ -209,8 +209,9 @@ static int reader_wait(struct ring_reader *rd, unsigned flags, uint64_t dl,
 	if (rd->stuck_since && rd->stuck_since + recovery < wake_at)
 		wake_at = rd->stuck_since + recovery;
 	RL_SCHED("reader:sleep");
-	rc = rl_ec_wait(r, &r->hot->data, &r->procs[rd->pidx], RL_SLEEP_DATA,
-			data_ready, &w, wake_at, flags & RING_INTR);
+	rc = rl_ec_wait(r, &r->hot->data,
+			rd->pidx == RL_NO_ENTRY ? NULL : &r->procs[rd->pidx],
+			RL_SLEEP_DATA, data_ready, &w, wake_at, flags & RING_INTR);
 	return rc == -EINTR || rc == -EIO ? rc : 0;
 }
 
@@ -462,10 +463,20 @@ int ring_reader_open(struct ring *r, const char *group, unsigned flags,
 		err = -ENOENT; /* removed meanwhile */
 		goto fail_unlock;
 	}
+	/*
+	 * H6 item: a table full of dead producers' unresolved claims must not
+	 * keep out the reader that resolves them. Without an entry the reader
+	 * works as well; it is only not listed by ring_proc_list(), and a
+	 * sleep of its that a kill interrupts costs wakers one needless wake.
+	 */
 	err = rl_entry_alloc(r, RL_ROLE_READER, &rd->pidx);
-	if (err)
+	if (err == -EUSERS)
+		rd->pidx = RL_NO_ENTRY;
+	else if (err)
 		goto fail_unlock;
-	store_relaxed(&r->procs[rd->pidx].group, (uint32_t)gi);
+	else
+		store_relaxed(&r->procs[rd->pidx].group, (uint32_t)gi);
+	err = 0;
 	rd->r = r;
 	rd->gidx = (uint32_t)gi;
 	tail = load_acquire(&r->hot->tail);
@@ -502,7 +513,8 @@ void rl_reader_free(struct ring_reader *rd)
 		}
 	}
 	if (!r->forked) {
-		rl_entry_release(r, rd->pidx);
+		if (rd->pidx != RL_NO_ENTRY)
+			rl_entry_release(r, rd->pidx);
 		rl_group_lease_drop(r, rd->gidx, rd->seat_locked);
 	}
 	free(rd);

@@ -18,6 +18,7 @@
 #include "sched_point.h"
 
 #define RL_DEFAULT_SPINS 1000u
+#define RL_NO_ENTRY UINT32_MAX /* a reader that found the process table full */
 #define RL_DEFAULT_RECOVERY_MS 100u
 /* How often a waiting call looks at the file's size (sigbus.c). */
 #define RL_SIZE_CHECK_NS 1000000000ull
@@ -88,7 +89,7 @@ struct ring {
 struct ring_reader {
 	struct ring *r;
 	uint32_t gidx;	       /* group table index */
-	uint32_t pidx;	       /* process table index */
+	uint32_t pidx;	       /* process table index, or RL_NO_ENTRY */
 	int seat_locked;       /* the group's lease came with its lock */
 	uint64_t pos;	       /* next position to read (local copy of cursor) */
 	uint64_t published;    /* last cursor value stored to the file */
