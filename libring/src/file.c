@@ -454,6 +454,8 @@ int ring_open(const char *path, unsigned flags, struct ring **out)
 	fd = rl_path_openat(AT_FDCWD, path,
 			    ((flags & RING_OPEN_RDONLY) ? O_RDONLY : O_RDWR) |
 				    O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
+	if (fd == -ENXIO)
+		return -ENOEXEC; /* a socket, or a device with no driver */
 	if (fd < 0)
 		return fd;
 	err = check_owner(fd, flags);
