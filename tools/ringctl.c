@@ -237,9 +237,12 @@ static void print_report(const char *path, const char *what,
 			 const struct ring_check_report *rep)
 {
 	printf("%s: %s: %" PRIu32 " problems, %" PRIu32 " repaired, %" PRIu64
-	       " slots dropped, %" PRIu64 " dead process entries%s%s\n",
+	       " slots dropped in %" PRIu64 " runs holding no committed message, %"
+	       PRIu64 " messages renumbered, %" PRIu64
+	       " dead process entries%s%s\n",
 	       path, what, rep->problems, rep->repaired, rep->dropped_slots,
-	       rep->dead_entries, rep->problems ? "; first: " : "",
+	       rep->dropped_stretches, rep->renumbered, rep->dead_entries,
+	       rep->problems ? "; first: " : "",
 	       rep->problems ? rep->first_problem : "");
 }
 
