@@ -179,6 +179,9 @@ int cmd_create(int argc, char **argv)
 	rc = ring_create(path, &cfg, 0, &r);
 	if (rc == -EINVAL || rc == -EDOM)
 		cli_fail("%s: cannot create: %s", path, cli_config_problem(&cfg));
+	if (rc == -ENOSPC)
+		cli_fail("%s: cannot create: no space left on the file system "
+			 "for a ring of %" PRIu64 " bytes", path, cfg.capacity);
 	if (rc < 0)
 		cli_fail("%s: %s", path, ring_strerror(rc));
 	for (i = 0; i < n_groups; i++) {
