@@ -134,6 +134,7 @@ static PyTypeObject Message_Type;
 static PyTypeObject Reservation_Type;
 static PyTypeObject RingStats_Type;
 static PyTypeObject GroupStats_Type;
+static PyObject *str_release; /* "release", interned */
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -592,7 +593,12 @@ release_view(PyObject **view)
     if (*view == NULL) {
         return 0;
     }
-    res = PyObject_CallMethod(*view, "release", NULL);
+    if (Py_REFCNT(*view) == 1) {
+        /* Nobody else can reach it: freeing it releases it. */
+        Py_CLEAR(*view);
+        return 0;
+    }
+    res = PyObject_CallMethodNoArgs(*view, str_release);
     if (res == NULL) {
         /* BufferError: the view is exported itself (e.g. to NumPy). */
         PyErr_Clear();
@@ -2655,6 +2661,12 @@ PyInit_libring(void)
             || PyStructSequence_InitType2(&GroupStats_Type,
                                           &GroupStats_desc) < 0)) {
         return NULL;
+    }
+    if (str_release == NULL) {
+        str_release = PyUnicode_InternFromString("release");
+        if (str_release == NULL) {
+            return NULL;
+        }
     }
     m = PyModule_Create(&libring_module);
     if (m == NULL) {
