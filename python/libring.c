@@ -132,8 +132,8 @@ static PyTypeObject Reader_Type;
 static PyTypeObject Buffer_Type;
 static PyTypeObject Message_Type;
 static PyTypeObject Reservation_Type;
-static PyTypeObject RingStats_Type;
-static PyTypeObject GroupStats_Type;
+static PyObject *RingStats_Type;  /* collections.namedtuple classes */
+static PyObject *GroupStats_Type;
 static PyObject *str_release; /* "release", interned */
 
 /* ---- errors ------------------------------------------------------------ */
@@ -1528,7 +1528,7 @@ static PyStructSequence_Field RingStats_fields[] = {
 
 static PyStructSequence_Desc RingStats_desc = {
     "libring.RingStats",
-    "Ring-wide sizes and counters (Ring.stats()): totals over all\n"
+    "RingStats: ring-wide sizes and counters (Ring.stats()): totals over all\n"
     "processes, read without stopping anybody.",
     RingStats_fields,
     20,
@@ -1548,21 +1548,40 @@ static PyStructSequence_Field GroupStats_fields[] = {
 
 static PyStructSequence_Desc GroupStats_desc = {
     "libring.GroupStats",
-    "Counters of one consumer group (Reader.stats(), Ring.group_stats()).",
+    "GroupStats: counters of one consumer group (Reader.stats(), Ring.group_stats()).",
     GroupStats_fields,
     8,
 };
 
+/* A named tuple of class @cls made of the @n items of @t (NULL items: an
+ * exception is set). Steals @t. */
+static PyObject *
+make_named(PyObject *cls, PyObject *t, Py_ssize_t n)
+{
+    PyObject *res;
+    Py_ssize_t i;
+
+    for (i = 0; i < n; i++) {
+        if (PyTuple_GET_ITEM(t, i) == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+    }
+    res = PyObject_Call(cls, t, NULL);
+    Py_DECREF(t);
+    return res;
+}
+
 static PyObject *
 make_ring_stats(const struct ring_stats *st)
 {
-    PyObject *s = PyStructSequence_New(&RingStats_Type);
+    PyObject *s = PyTuple_New(RingStats_desc.n_in_sequence);
     int i = 0;
 
     if (s == NULL) {
         return NULL;
     }
-#define U64(v) PyStructSequence_SET_ITEM(s, i++, \
+#define U64(v) PyTuple_SET_ITEM(s, i++, \
         PyLong_FromUnsignedLongLong((unsigned long long)(v)))
     U64(st->capacity);
     U64(st->slot_size);
@@ -1578,55 +1597,104 @@ make_ring_stats(const struct ring_stats *st)
     U64(st->processes);
     U64(st->producers);
     U64(st->readers);
-    PyStructSequence_SET_ITEM(s, i++,
-                              PyUnicode_FromString(
-                                  policy_name(st->full_policy)));
-    PyStructSequence_SET_ITEM(s, i++,
-                              PyBool_FromLong(st->flags
-                                              & RING_CFG_TIMESTAMPS));
+    PyTuple_SET_ITEM(s, i++, PyUnicode_FromString(
+                         policy_name(st->full_policy)));
+    PyTuple_SET_ITEM(s, i++, PyBool_FromLong(st->flags
+                                             & RING_CFG_TIMESTAMPS));
     U64(st->created_ns);
     U64(st->version);
     U64(st->hdr_size);
     U64(st->file_size);
 #undef U64
-    for (i = 0; i < RingStats_desc.n_in_sequence; i++) {
-        if (PyStructSequence_GET_ITEM(s, i) == NULL) {
-            Py_DECREF(s);
-            return NULL;
-        }
-    }
-    return s;
+    return make_named(RingStats_Type, s, RingStats_desc.n_in_sequence);
 }
 
 static PyObject *
 make_group_stats(const struct ring_group_stats *gs)
 {
-    PyObject *s = PyStructSequence_New(&GroupStats_Type);
-    int i;
+    PyObject *s = PyTuple_New(GroupStats_desc.n_in_sequence);
 
     if (s == NULL) {
         return NULL;
     }
-    PyStructSequence_SET_ITEM(s, 0, PyUnicode_FromString(gs->name));
-    PyStructSequence_SET_ITEM(s, 1,
-                              PyLong_FromUnsignedLongLong(gs->cursor));
-    PyStructSequence_SET_ITEM(s, 2,
-                              PyLong_FromUnsignedLongLong(gs->released));
-    PyStructSequence_SET_ITEM(s, 3,
-                              PyLong_FromUnsignedLongLong(gs->lag_slots));
-    PyStructSequence_SET_ITEM(s, 4,
-                              PyLong_FromUnsignedLongLong(gs->lag_bytes));
-    PyStructSequence_SET_ITEM(s, 5,
-                              PyLong_FromUnsignedLongLong(gs->lag_messages));
-    PyStructSequence_SET_ITEM(s, 6, PyBool_FromLong(gs->reader_alive));
-    PyStructSequence_SET_ITEM(s, 7, PyLong_FromLong(gs->reader_pid));
-    for (i = 0; i < GroupStats_desc.n_in_sequence; i++) {
-        if (PyStructSequence_GET_ITEM(s, i) == NULL) {
-            Py_DECREF(s);
-            return NULL;
+    PyTuple_SET_ITEM(s, 0, PyUnicode_FromString(gs->name));
+    PyTuple_SET_ITEM(s, 1, PyLong_FromUnsignedLongLong(gs->cursor));
+    PyTuple_SET_ITEM(s, 2, PyLong_FromUnsignedLongLong(gs->released));
+    PyTuple_SET_ITEM(s, 3, PyLong_FromUnsignedLongLong(gs->lag_slots));
+    PyTuple_SET_ITEM(s, 4, PyLong_FromUnsignedLongLong(gs->lag_bytes));
+    PyTuple_SET_ITEM(s, 5, PyLong_FromUnsignedLongLong(gs->lag_messages));
+    PyTuple_SET_ITEM(s, 6, PyBool_FromLong(gs->reader_alive));
+    PyTuple_SET_ITEM(s, 7, PyLong_FromLong(gs->reader_pid));
+    return make_named(GroupStats_Type, s, GroupStats_desc.n_in_sequence);
+}
+
+/*
+ * A collections.namedtuple class for @desc (names, docstrings of the
+ * class and of each field), in module libring.
+ */
+static PyObject *
+named_tuple_class(const PyStructSequence_Desc *desc)
+{
+    PyObject *collections, *names, *cls = NULL, *doc;
+    const char *dot = strrchr(desc->name, '.');
+    int i;
+
+    collections = PyImport_ImportModule("collections");
+    if (collections == NULL) {
+        return NULL;
+    }
+    names = PyList_New(desc->n_in_sequence);
+    for (i = 0; names != NULL && i < desc->n_in_sequence; i++) {
+        PyObject *s = PyUnicode_FromString(desc->fields[i].name);
+
+        if (s == NULL) {
+            Py_CLEAR(names);
+            break;
+        }
+        PyList_SET_ITEM(names, i, s);
+    }
+    if (names != NULL) {
+        PyObject *kw = Py_BuildValue("{s:s}", "module", "libring");
+
+        if (kw != NULL) {
+            PyObject *nt = PyObject_GetAttrString(collections, "namedtuple");
+            PyObject *args = Py_BuildValue("(sO)", dot + 1, names);
+
+            if (nt != NULL && args != NULL) {
+                cls = PyObject_Call(nt, args, kw);
+            }
+            Py_XDECREF(nt);
+            Py_XDECREF(args);
+            Py_DECREF(kw);
+        }
+        Py_DECREF(names);
+    }
+    Py_DECREF(collections);
+    if (cls == NULL) {
+        return NULL;
+    }
+    doc = PyUnicode_FromString(desc->doc);
+    if (doc == NULL || PyObject_SetAttrString(cls, "__doc__", doc) < 0) {
+        Py_XDECREF(doc);
+        Py_DECREF(cls);
+        return NULL;
+    }
+    Py_DECREF(doc);
+    for (i = 0; i < desc->n_in_sequence; i++) {
+        PyObject *prop = PyObject_GetAttrString(cls, desc->fields[i].name);
+        PyObject *fdoc = PyUnicode_FromString(desc->fields[i].doc);
+        int rc = -1;
+
+        if (prop != NULL && fdoc != NULL) {
+            rc = PyObject_SetAttrString(prop, "__doc__", fdoc);
+        }
+        Py_XDECREF(prop);
+        Py_XDECREF(fdoc);
+        if (rc < 0) {
+            PyErr_Clear();    /* a field without its text: no harm */
         }
     }
-    return s;
+    return cls;
 }
 
 /* ---- Ring -------------------------------------------------------------- */
@@ -2656,11 +2724,17 @@ PyInit_libring(void)
         || PyType_Ready(&Reservation_Type) < 0) {
         return NULL;
     }
-    if (RingStats_Type.tp_name == NULL
-        && (PyStructSequence_InitType2(&RingStats_Type, &RingStats_desc) < 0
-            || PyStructSequence_InitType2(&GroupStats_Type,
-                                          &GroupStats_desc) < 0)) {
-        return NULL;
+    if (RingStats_Type == NULL) {
+        RingStats_Type = named_tuple_class(&RingStats_desc);
+        if (RingStats_Type == NULL) {
+            return NULL;
+        }
+    }
+    if (GroupStats_Type == NULL) {
+        GroupStats_Type = named_tuple_class(&GroupStats_desc);
+        if (GroupStats_Type == NULL) {
+            return NULL;
+        }
     }
     if (str_release == NULL) {
         str_release = PyUnicode_InternFromString("release");
@@ -2678,10 +2752,8 @@ PyInit_libring(void)
                                  (PyObject *)&Message_Type) < 0
         || PyModule_AddObjectRef(m, "Reservation",
                                  (PyObject *)&Reservation_Type) < 0
-        || PyModule_AddObjectRef(m, "RingStats",
-                                 (PyObject *)&RingStats_Type) < 0
-        || PyModule_AddObjectRef(m, "GroupStats",
-                                 (PyObject *)&GroupStats_Type) < 0
+        || PyModule_AddObjectRef(m, "RingStats", RingStats_Type) < 0
+        || PyModule_AddObjectRef(m, "GroupStats", GroupStats_Type) < 0
         || PyModule_AddIntConstant(m, "GROUP_NAME_MAX",
                                    RING_GROUP_NAME_MAX) < 0
         || PyModule_AddStringConstant(m, "__version__", LIBRING_VERSION)
