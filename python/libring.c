@@ -1548,7 +1548,8 @@ static PyStructSequence_Field GroupStats_fields[] = {
 
 static PyStructSequence_Desc GroupStats_desc = {
     "libring.GroupStats",
-    "GroupStats: counters of one consumer group (Reader.stats(), Ring.group_stats()).",
+    "GroupStats: counters of one consumer group (Reader.stats(),\n"
+    "Ring.group_stats()).",
     GroupStats_fields,
     8,
 };

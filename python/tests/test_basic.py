@@ -1,7 +1,6 @@
 """Creating, opening, producing, reading, counters and errors."""
 
 import errno
-import mmap
 import os
 
 import pytest
@@ -37,7 +36,8 @@ def test_send_batch_keeps_order(ring):
     with ring.reader("g") as rd:
         got = drain(rd)
     assert [d for _, d in got] == msgs
-    assert {t for t, _ in got[:300]} == {5} and {t for t, _ in got[300:]} == {0}
+    assert {t for t, _ in got[:300]} == {5}
+    assert {t for t, _ in got[300:]} == {0}
 
 
 def test_released_messages_are_not_read_again(ring):

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import time
 
-import pytest
 
 import libring
 import payloads
