@@ -30,6 +30,7 @@ all: $(PY_MOD)
 python: $(PY_MOD)
 install: install-python
 check: $(PY_MOD)
+bench: bench-python
 else
 python:
 	@echo "make python needs the Python headers of $(PYTHON)." >&2
@@ -54,9 +55,8 @@ install-python: $(PY_MOD)
 # for and finds the module beside RING_BIN (bin -> python).
 check check-long: export RING_PYTHON := $(PYTHON)
 
-bench-python: $(PY_MOD) $(BIN)/ring-recv
+bench-python: $(PY_MOD)
 	PYTHONPATH=$(PY_DIR) $(PYTHON) bench/python_bench.py
-bench: bench-python
 
 clean: clean-python
 clean-python:
