@@ -1223,8 +1223,12 @@ static PyMethodDef Reader_methods[] = {
     {"skip", (PyCFunction)Reader_skip, METH_NOARGS, Reader_skip_doc},
     {"stats", (PyCFunction)Reader_stats, METH_NOARGS, Reader_stats_doc},
     {"close", (PyCFunction)Reader_close, METH_NOARGS, Reader_close_doc},
-    {"__enter__", (PyCFunction)Reader_enter, METH_NOARGS, NULL},
-    {"__exit__", (PyCFunction)Reader_exit, METH_VARARGS, NULL},
+    {"__enter__", (PyCFunction)Reader_enter, METH_NOARGS,
+     "__enter__($self, /)\n--\n\nReturn the reader."},
+    {"__exit__", (PyCFunction)Reader_exit, METH_VARARGS,
+     "__exit__($self, *exc_info, /)\n--\n\n"
+     "Close the reader: after a normal end with what it handed out\n"
+     "released, after an exception without releasing it."},
     {NULL}
 };
 
@@ -1466,8 +1470,13 @@ Reservation_dealloc(ReservationObject *self)
 }
 
 static PyMethodDef Reservation_methods[] = {
-    {"__enter__", (PyCFunction)Reservation_enter, METH_NOARGS, NULL},
-    {"__exit__", (PyCFunction)Reservation_exit, METH_VARARGS, NULL},
+    {"__enter__", (PyCFunction)Reservation_enter, METH_NOARGS,
+     "__enter__($self, /)\n--\n\n"
+     "Claim the room (waiting as the reservation says); return a writable\n"
+     "memoryview of it."},
+    {"__exit__", (PyCFunction)Reservation_exit, METH_VARARGS,
+     "__exit__($self, *exc_info, /)\n--\n\n"
+     "Commit after a normal end, abort after an exception."},
     {"commit", (PyCFunction)Reservation_commit, METH_NOARGS,
      Reservation_commit_doc},
     {"abort", (PyCFunction)Reservation_abort, METH_NOARGS,
@@ -2334,8 +2343,10 @@ static PyMethodDef Ring_methods[] = {
     {"group_stats", (PyCFunction)Ring_group_stats, METH_O,
      Ring_group_stats_doc},
     {"close", (PyCFunction)Ring_close, METH_NOARGS, Ring_close_doc},
-    {"__enter__", (PyCFunction)Ring_enter, METH_NOARGS, NULL},
-    {"__exit__", (PyCFunction)Ring_exit, METH_VARARGS, NULL},
+    {"__enter__", (PyCFunction)Ring_enter, METH_NOARGS,
+     "__enter__($self, /)\n--\n\nReturn the ring."},
+    {"__exit__", (PyCFunction)Ring_exit, METH_VARARGS,
+     "__exit__($self, *exc_info, /)\n--\n\nClose the ring (see close())."},
     {NULL}
 };
 
