@@ -27,6 +27,7 @@
 #include "ring.h"
 #include "tap.h"
 #include "lib/testutil.h"
+#include "../libring/src/layout.h"
 
 static char path[TU_PATH_MAX];
 static int ready[2];
@@ -239,6 +240,31 @@ static void test_close_abort_batch(void)
 	ring_unlink(path);
 }
 
+/* ring_check of a ring whose live producer's run holds a damaged message. */
+static void test_check_live_run(void)
+{
+	struct ring *r = make("sp-check", 64 << 10, 64), *p = open_sp();
+	struct ring_check_report rep;
+	struct rl_super sb;
+	uint64_t zero = 0;
+	int rc;
+
+	if (!p || ring_send(p, 0, "m1", 2, 0, NULL) ||
+	    ring_send(p, 0, "m2", 2, 0, NULL) || ring_send(p, 0, "m3", 2, 0, NULL))
+		bail_out("check setup");
+	is(ring_check(r, &rep), 0, "a live run with 3 messages checks clean");
+	if (tu_file_peek(path, 0, &sb, sizeof(sb)) ||
+	    tu_file_patch(path, (off_t)(sb.commit_off + 8), &zero, sizeof(zero)))
+		bail_out("patch");
+	rc = ring_check(r, &rep);
+	ok(rc == -EUCLEAN && rep.problems == 1,
+	   "a lost commit word inside the run's committed part is damage, not "
+	   "a claim in flight (%s)", rep.first_problem);
+	ring_close(p);
+	ring_close(r);
+	ring_unlink(path);
+}
+
 static void test_small_slots(void)
 {
 	struct ring *r = make("sp-small", 4096, 8), *p = open_sp();
@@ -261,7 +287,7 @@ static void test_small_slots(void)
 
 int main(void)
 {
-	plan(18);
+	plan(20);
 	tu_guard(120);
 	if (pipe(ready))
 		bail_out("pipe");
@@ -271,5 +297,6 @@ int main(void)
 	test_newest();
 	test_close_abort_batch();
 	test_small_slots();
+	test_check_live_run();
 	return exit_status();
 }

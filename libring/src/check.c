@@ -38,23 +38,47 @@ static uint64_t valid_at(struct ring *r, uint64_t p)
 	return rc == AT_MESSAGE || rc == AT_SKIP ? m.slots : 0;
 }
 
-/* Is position @p inside a claim of a live producer? */
-static bool live_claim_contains(struct ring *r, uint64_t p)
+enum { NOT_IN_FLIGHT, IN_FLIGHT, LOOK_AGAIN };
+
+/*
+ * Is position @p, which holds no valid message, inside a claim of a live
+ * producer that is still being written? A HELD claim holds several
+ * messages (a batch, a single producer's run), committed in position
+ * order: a later position of it that is committed while @p still is not
+ * means @p is damage, not in flight. LOOK_AGAIN: @p was committed meanwhile.
+ */
+static int in_flight(struct ring *r, uint64_t p)
 {
 	for (uint32_t i = 0; i < r->geo.procs; i++) {
 		struct rl_proc *e = &r->procs[i];
 		uint64_t s, end;
+		uint32_t st;
 
-		if (load_acquire(&e->state) != RL_PROC_USED ||
-		    !(load_acquire(&e->claim_state) & RL_CLAIM_MASK))
+		if (load_acquire(&e->state) != RL_PROC_USED)
+			continue;
+		st = load_acquire(&e->claim_state) & RL_CLAIM_MASK;
+		if (!st)
 			continue;
 		s = load_relaxed(&e->claim_start);
 		end = load_relaxed(&e->claim_end);
-		if (pos_diff(p, s) >= 0 && pos_diff(end, p) > 0 &&
-		    rl_entry_alive(r, i))
-			return true;
+		if (pos_diff(p, s) < 0 || pos_diff(end, p) <= 0 ||
+		    pos_diff(end, s) > (int64_t)r->geo.slot_count ||
+		    !rl_entry_alive(r, i))
+			continue;
+		if (st != RL_CLAIM_HELD)
+			return IN_FLIGHT;
+		for (uint64_t q = p + 1; pos_diff(end, q) > 0; q++) {
+			/* A1: pairs with R1 of the later message; the
+			 * earlier commit words are stored before it. */
+			if (load_acquire(&r->commit[q & r->mask]) != q + 1)
+				continue;
+			if (load_acquire(&r->commit[p & r->mask]) == p + 1)
+				return LOOK_AGAIN;
+			return NOT_IN_FLIGHT;
+		}
+		return IN_FLIGHT;
 	}
-	return false;
+	return NOT_IN_FLIGHT;
 }
 
 /*
@@ -225,8 +249,11 @@ static void check_messages(struct ring *r, struct ring_check_report *rep,
 			p += n;
 			continue;
 		}
-		if (live_claim_contains(r, p)) {
+		switch (in_flight(r, p)) {
+		case IN_FLIGHT:
 			p++;
+			continue;
+		case LOOK_AGAIN:
 			continue;
 		}
 		q = p + 1;
