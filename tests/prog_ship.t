@@ -6,7 +6,7 @@
 
 . "$(dirname "$0")/lib/tap.sh"
 TAP_TIMEOUT=30
-plan 20
+plan 22
 
 tap_tmpdir prog_ship
 TAP_GROUP=ship # the group new_ring creates
@@ -157,5 +157,17 @@ t "$BIN/ring-ship" "$A" --group ship --output "$TMP/none/x" 2> "$TMP/err"
 is "$?:$(wc -l < "$TMP/err")" "1:1" "an output file that cannot be opened: status 1, one line"
 t "$BIN/ring-ship" "$A" --group ship --output "$TMP/x" --keep many 2> "$TMP/err"
 is "$?:$(wc -l < "$TMP/err")" "2:1" "a bad --keep: status 2, one line"
+
+# An output that takes no bytes: the real cause, once.
+printf 'x\n' | t "$BIN/ring-send" "$A" -q
+t "$BIN/ring-ship" "$A" --group ship --output /dev/full 2> "$TMP/err"
+ok "$([ $? = 1 ] && grep -q '/dev/full: write: No space left on device' "$TMP/err"; echo $?)" \
+	"ring-ship -o /dev/full: exit 1, 'No space left on device'" "$(cat "$TMP/err")"
+# A ring file that grew after it was created.
+G=$(new_ring grown --capacity 64K)
+truncate -s +8192 "/dev/shm/$G"
+t "$BIN/ringctl" info "$G" 2> "$TMP/err" >/dev/null
+ok "$([ $? = 1 ] && grep -q 'truncated or grown since it was created' "$TMP/err"; echo $?)" \
+	"a grown ring file is reported as grown or truncated" "$(cat "$TMP/err")"
 
 finish
