@@ -258,7 +258,7 @@ static void test_shapes(void)
 	for (uint32_t slot = 8; slot <= 4096; slot *= 2) {
 		for (int ts = 0; ts < 2; ts++) {
 			char path[TU_PATH_MAX], why[200] = "";
-			struct ring *r = make_ring(path, (uint64_t)slot << 10, slot,
+			struct ring *r = make_ring(path, slot < 1024 ? 1u << 20 : (uint64_t)slot << 10, slot,
 						   ts ? RING_CFG_TIMESTAMPS : 0,
 						   RING_FULL_FAIL);
 			struct ring_observer *o = NULL;
