@@ -234,7 +234,7 @@ static int next_message(struct ring_observer *o, struct ring_msg *m,
 			unsigned flags, const struct timespec *deadline)
 {
 	struct ring *r = o->r;
-	uint64_t dl = UINT64_MAX, tail;
+	uint64_t dl = UINT64_MAX, tail, to;
 	bool have_dl = false;
 	uint32_t spun = 0;
 	int rc;
@@ -258,8 +258,10 @@ static int next_message(struct ring_observer *o, struct ring_msg *m,
 				skip_to(o, o->pos + m->slots);
 				continue;
 			}
-			/* Intact and still impossible: a damaged file. */
-			skip_to(o, rl_next_known_start(r, o->pos, tail));
+			/* Intact and still impossible: a damaged file. Move
+			 * on (forward, whatever the file says). */
+			to = rl_next_known_start(r, o->pos, tail);
+			skip_to(o, pos_diff(to, o->pos) > 0 ? to : o->pos + 1);
 			return -EBADMSG;
 		}
 		if (pos_diff(tail, o->pos) > 0 &&
