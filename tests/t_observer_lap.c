@@ -205,7 +205,7 @@ static void run(enum mode mode, const char *name)
 	if (rc)
 		bail_out(ring_strerror(rc));
 	c.path = path;
-	c.count = TU_SANITIZED ? 60000 : 200000;
+	c.count = TU_SANITIZED ? 100000 : 200000;
 	c.slot = cfg.slot_size;
 	c.hdr = mode == COPY_TS64 ? 24 : 16;
 	for (uint64_t s = 0; s < c.count; s++)

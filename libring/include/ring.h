@@ -282,6 +282,8 @@ int ring_create(const char *path, const struct ring_config *cfg, unsigned flags,
  * -EDOM (impossible geometry), -ENODATA (file size does not match),
  * -EIO (the file shrank or lost pages while being opened), -EMFILE (more
  * than 1024 rings open in this process), -errno.
+ * RING_OPEN_PRIVATE opens the file O_RDONLY and maps it copy-on-write:
+ * writes (ring_repair()) change this process's copy only.
  * Unless @flags has RING_OPEN_NO_SIGBUS_HANDLER or ring_sigbus_handler(0)
  * was called, the library's SIGBUS handler is installed (once per process).
  */
