@@ -19,6 +19,11 @@
  *      So a tail <= p + n read after the copy says no byte copied was being
  *      overwritten: the copy is the committed message, byte for byte.
  *
+ * One look at the tail per message, after the whole copy (header
+ * included): the header's length is bounded before the copy (H3), so a
+ * torn one cannot make the copy leave the mapping, and the check after it
+ * covers the header too.
+ *
  * Otherwise the copy is discarded and counted: the observer moves on to the
  * oldest message still intact, RL_OBS_GUARD of the ring after the front
  * producers overwrite (so that a producer faster than the observer does not
@@ -227,8 +232,11 @@ static int obs_wait(struct ring_observer *o, unsigned flags, uint64_t dl,
 
 /*
  * Find the message at the observer's position, waiting as @flags say. On
- * return 0, *@m describes it in place with a header that was intact when
- * it was read (the payload is the caller's to validate).
+ * return 0, *@m describes it in place, its header bounded but not yet
+ * validated: the caller validates once, after it read the payload too
+ * (one look at the tail per message, a line producers write on every
+ * claim). Skip records and corrupt headers are validated here, before
+ * they move the observer.
  */
 static int next_message(struct ring_observer *o, struct ring_msg *m,
 			unsigned flags, const struct timespec *deadline)
@@ -240,30 +248,31 @@ static int next_message(struct ring_observer *o, struct ring_msg *m,
 	int rc;
 
 	for (;;) {
-		/* A7o: pairs with R7 in claim(): a claim's intent is visible
-		 * with the tail that covers it. */
-		tail = load_acquire(&r->hot->tail);
-		if (pos_diff(tail, o->pos) > (int64_t)r->geo.slot_count)
-			return overrun(o, tail);
 		rc = rl_message_at(r, o->pos, m);
+		if (likely(rc == AT_MESSAGE))
+			return rl_broken(r) ? -EIO : 0;
 		if (rc != AT_NOTHING) {
 			/* The header was read: was it this lap's? */
 			if (!validate(r, o->pos))
 				return overrun(o, load_acquire(&r->hot->tail));
 			if (rl_broken(r))
 				return -EIO;
-			if (rc == AT_MESSAGE)
-				return 0;
 			if (rc == AT_SKIP) {
 				skip_to(o, o->pos + m->slots);
 				continue;
 			}
 			/* Intact and still impossible: a damaged file. Move
 			 * on (forward, whatever the file says). */
+			tail = load_acquire(&r->hot->tail);
 			to = rl_next_known_start(r, o->pos, tail);
 			skip_to(o, pos_diff(to, o->pos) > 0 ? to : o->pos + 1);
 			return -EBADMSG;
 		}
+		/* A7o: pairs with R7 in claim(): a claim's intent is visible
+		 * with the tail that covers it. */
+		tail = load_acquire(&r->hot->tail);
+		if (pos_diff(tail, o->pos) > (int64_t)r->geo.slot_count)
+			return overrun(o, tail);
 		if (pos_diff(tail, o->pos) > 0 &&
 		    (spun >= r->spins || spun >= RL_OBS_RESOLVE_SPINS ||
 		     (flags & RING_NONBLOCK))) {
@@ -298,6 +307,8 @@ int ring_observer_copy(struct ring_observer *o, struct ring_msg *msg,
 	if (err)
 		return err;
 	if (m.len > size) {
+		if (!validate(o->r, m.pos)) /* the length may be torn */
+			return overrun(o, load_acquire(&o->r->hot->tail));
 		*msg = m;
 		msg->data = NULL;
 		return -EMSGSIZE;
