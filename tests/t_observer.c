@@ -4,7 +4,9 @@
  * message, the newest or a position; copy and zero-copy views; skip records
  * of aborted claims; a position inside a message; too small a buffer;
  * non-blocking, deadline and wake-up; every slot size, with and without
- * timestamps and groups; an observer holds nobody back and takes no entry.
+ * timestamps and groups; an observer holds nobody back and takes no entry;
+ * a dead producer's claim is passed over without being counted (the
+ * observer writes nothing); positions across 2^64.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,9 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include "ring.h"
 #include "tap.h"
 #include "lib/testutil.h"
+#include "../libring/src/layout.h"
 
 static struct ring *make_ring(char *path, uint64_t capacity, uint32_t slot,
 			      uint32_t flags, uint32_t policy)
@@ -323,6 +329,79 @@ static void test_holds_nobody(void)
 	ring_close(r);
 }
 
+/* A producer that dies holding a claim: passed over, not counted. */
+static void test_dead_claim(void)
+{
+	char path[TU_PATH_MAX], why[200] = "";
+	struct ring *r = make_ring(path, 1 << 16, 16, 0, RING_FULL_WAIT);
+	struct ring_observer *o;
+	struct ring_observer_stats st;
+	struct ring_stats rs;
+	int p[2], status;
+	char ch = 0;
+	pid_t pid;
+
+	is(send_range(r, 0, 2), 0, "2 messages");
+	if (pipe(p))
+		bail_out("pipe");
+	pid = fork();
+	if (pid == 0) {
+		struct ring_claim c;
+		struct ring *cr;
+
+		if (ring_open(path, 0, &cr) || ring_reserve(cr, 100, 0, 0, NULL, &c))
+			_exit(1);
+		if (write(p[1], "R", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	ok(read(p[0], &ch, 1) == 1 && ch == 'R', "a child holds a claim");
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	is(send_range(r, 2, 4), 0, "2 messages after it");
+	is(ring_observer_open(path, 0, &o), 0, "observer");
+	ok(copy_expect(o, 0, 4, why, sizeof(why)) == 0,
+	   "the dead producer's claim is passed over %s", why);
+	ring_observer_stats(o, &st);
+	is(st.skipped, 8, "its 8 slots are counted as skipped");
+	ring_stats(r, &rs);
+	is(rs.recovered, 0, "and not as recovered: the observer wrote nothing");
+	ring_observer_close(o);
+	ring_close(r);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* Positions across 2^64 (H1): the ring starts 300 slots before it. */
+static void test_wrap(void)
+{
+	char path[TU_PATH_MAX], why[200] = "";
+	struct ring *r = make_ring(path, 1 << 16, 16, 0, RING_FULL_WAIT);
+	struct ring_observer *o;
+	struct ring_observer_stats st;
+	struct rl_super sb;
+	uint64_t pos = 0 - 300ull;
+
+	ring_close(r);
+	tu_file_peek(path, 0, &sb, sizeof(sb));
+	tu_file_patch(path, (off_t)(sb.hot_off + offsetof(struct rl_hot, tail)),
+		      &pos, sizeof(pos));
+	tu_file_patch(path,
+		      (off_t)(sb.hot_off + offsetof(struct rl_hot, cached_min)),
+		      &pos, sizeof(pos));
+	if (ring_open(path, 0, &r))
+		bail_out("ring_open");
+	is(send_range(r, 0, 100), 0, "100 messages across 2^64");
+	is(ring_observer_open(path, 0, &o), 0, "observer");
+	ring_observer_stats(o, &st);
+	is(st.position, pos, "the oldest message is the first one, before 2^64");
+	ok(copy_expect(o, 0, 100, why, sizeof(why)) == 0,
+	   "every message across the wrap %s", why);
+	ring_observer_close(o);
+	ring_close(r);
+}
+
 static void test_errors(void)
 {
 	struct ring_observer *o = NULL;
@@ -343,12 +422,14 @@ static void test_errors(void)
 int main(void)
 {
 	tu_guard(120);
-	plan(73);
+	plan(84);
 	test_basic();
 	test_abort_and_wait();
 	test_sleep();
 	test_shapes();
 	test_holds_nobody();
+	test_dead_claim();
+	test_wrap();
 	test_errors();
 	return exit_status();
 }
