@@ -8,7 +8,7 @@
 # Runs from the repository root.
 
 . "$(dirname "$0")/lib/tap.sh"
-plan 19
+plan 23
 tap_tmpdir prog_dump
 TAP_GROUP=g
 
@@ -63,6 +63,24 @@ ok $? "--json: one object per message"
 is "$(sum "$R")" "$before" "dumping changed no byte of the ring"
 t "$BIN/ring-recv" "$R" --group g | wc -l > "$TMP/n"
 is "$(cat "$TMP/n")" 5 "and consumed nothing: the group gets all 5"
+
+# --- as a user who may only read --------------------------------------------
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+	nobody="setpriv --reuid 65534 --regid 65534 --clear-groups"
+	chmod 0640 "/dev/shm/$R"
+	chgrp 65534 "/dev/shm/$R"
+	before=$(sum "$R")
+	t $nobody "$BIN/ringctl" dump "/dev/shm/$R" > "$TMP/out" 2> "$TMP/err"
+	ok $(( $? != 0 || $(wc -l < "$TMP/out") != 5 )) \
+		"as uid 65534 (group read only): dump prints every message" "$(cat "$TMP/err")"
+	t $nobody "$BIN/ringctl" check "/dev/shm/$R" --repair --dry-run > /dev/null 2> "$TMP/err"
+	ok $? "and check --repair --dry-run works (a private copy)" "$(cat "$TMP/err")"
+	t $nobody "$BIN/ringctl" check "/dev/shm/$R" --repair > /dev/null 2>&1
+	is "$?" 1 "while a real repair cannot open the ring for writing"
+	is "$(sum "$R")" "$before" "no byte of the ring changed"
+else
+	for i in 1 2 3 4; do ok 0 "# skip needs root and setpriv"; done
+fi
 
 # --- a crashed ring: a producer died holding a claim --------------------
 C=$(new_ring crashed --capacity 64K)
