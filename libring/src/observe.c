@@ -249,8 +249,10 @@ static int next_message(struct ring_observer *o, struct ring_msg *m,
 
 	for (;;) {
 		rc = rl_message_at(r, o->pos, m);
-		if (likely(rc == AT_MESSAGE))
+		if (likely(rc == AT_MESSAGE)) {
+			RL_SCHED("observe:header");
 			return rl_broken(r) ? -EIO : 0;
+		}
 		if (rc != AT_NOTHING) {
 			/* The header was read: was it this lap's? */
 			if (!validate(r, o->pos))
@@ -314,6 +316,7 @@ int ring_observer_copy(struct ring_observer *o, struct ring_msg *msg,
 		return -EMSGSIZE;
 	}
 	memcpy(buf, m.data, m.len);
+	RL_SCHED("observe:copied");
 	if (!validate(o->r, m.pos))
 		return overrun(o, load_acquire(&o->r->hot->tail));
 	if (rl_broken(o->r)) /* the copy may hold a lost page's zeros */
