@@ -281,6 +281,23 @@ static int ship_batch(struct shipper *s, struct ring_reader *rd,
 	return rc ? rc : n;
 }
 
+/*
+ * Compress the rotated files. Out of space (or any other failure), the
+ * files stay uncompressed, shipping goes on, and the compression is tried
+ * again at the next rotation: the messages matter more than their size.
+ */
+static void compress_rotated(struct shipper *s)
+{
+	int rc = ship_compress_rotated(&s->out);
+
+	if (!rc)
+		return;
+	cli_error("%s: compress: %s; rotated files stay uncompressed, tried "
+		  "again at the next rotation", s->out.path,
+		  rc == -ENOSPC ? "no space left on device" : strerror(-rc));
+	s->out.compress_pending = 1;
+}
+
 /* Housekeeping between batches: reopen, rotation by age, compression. */
 static void ship_housekeeping(struct shipper *s)
 {
@@ -298,12 +315,8 @@ static void ship_housekeeping(struct shipper *s)
 		if (rc)
 			cli_fail("%s: rotate: %s", s->out.path, strerror(-rc));
 	}
-	if (s->out.compress_pending) {
-		rc = ship_compress_rotated(&s->out);
-		if (rc)
-			cli_fail("%s: compress: %s", s->out.path,
-				 strerror(-rc));
-	}
+	if (s->out.compress_pending)
+		compress_rotated(s);
 }
 
 /*
@@ -366,12 +379,8 @@ int main(int argc, char **argv)
 	if (rc)
 		cli_fail("%s: %s", s.out.path, strerror(-rc));
 	/* Finish a compression that an earlier run did not. */
-	if (s.out.compress) {
-		rc = ship_compress_rotated(&s.out);
-		if (rc)
-			cli_fail("%s: compress: %s", s.out.path,
-				 strerror(-rc));
-	}
+	if (s.out.compress)
+		compress_rotated(&s);
 	if (ship_loop(&s, r, rd) < 0) {
 		cli_error("%s: %s: %s", s.out.path, s.failed,
 			  strerror(-s.error));

@@ -262,6 +262,18 @@ int ship_rotate(struct ship_output *o)
 	return 0;
 }
 
+/* The error of a failed gzwrite(): the system's (a full disk) if it was
+ * one, else -EIO. */
+static int gz_errno(gzFile gz)
+{
+	int saved = errno, zerr = Z_OK;
+
+	gzerror(gz, &zerr);
+	if (zerr == Z_ERRNO && saved)
+		return -saved;
+	return -EIO;
+}
+
 /* gzip @src into @dst (through a temporary name). */
 static int gzip_file(const char *src, const char *dst, int sync)
 {
@@ -287,14 +299,15 @@ static int gzip_file(const char *src, const char *dst, int sync)
 	}
 	while ((n = read(in, buf, sizeof(buf))) > 0) {
 		if (gzwrite(gz, buf, (unsigned)n) != (int)n) {
-			rc = -EIO;
+			rc = gz_errno(gz);
 			break;
 		}
 	}
 	if (n < 0 && !rc)
 		rc = -errno;
+	errno = 0;
 	if (gzclose(gz) != Z_OK && !rc)
-		rc = -EIO;
+		rc = errno ? -errno : -EIO;
 	if (!rc && sync && fsync(out) < 0)
 		rc = -errno;
 out:

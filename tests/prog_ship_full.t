@@ -18,7 +18,7 @@ if ! mount -t tmpfs -o size=64k tmpfs "$MNT" 2>/dev/null; then
 	exit 0
 fi
 trap 'umount "$MNT" 2>/dev/null; tap_cleanup' EXIT
-plan 5
+plan 9
 TAP_GROUP=ship
 
 R=$(new_ring full --capacity 1M)
@@ -46,4 +46,29 @@ cat "$TMP/err2" >&2
 bad=$(grep -cvE '^[0-9]{5} y{94}$' "$MNT/app.log")
 is "$bad" 0 "every line of the output is one whole message (none glued)"
 is "$(sort -u "$MNT/app.log" | wc -l)" 3000 "every message is in the output"
+
+# --compress without room: a rotated file of 50 KB of random bytes left
+# by an earlier run on a 64 KB file system cannot be compressed. The
+# shipper says why and ships on, uncompressed.
+rm -f "$MNT"/app.log*
+mount -o remount,size=64k "$MNT"
+head -c 51200 /dev/urandom > "$MNT/app.log.1"
+R2=$(new_ring full2 --capacity 1M)
+seq 1 10 | t "$BIN/ring-send" "$R2" -q
+"$BIN/ring-ship" "$R2" --group ship --output "$MNT/app.log" --rotate-size 1M \
+	--compress 2> "$TMP/err3" &
+ship=$!
+PIDS+=($ship)
+for i in $(seq 1 200); do
+	[ "$(wc -l < "$MNT/app.log" 2>/dev/null)" = 10 ] && break
+	sleep 0.05
+done
+kill -TERM $ship; wait $ship
+st=$?
+ok "$(grep -q 'compress: no space left on device' "$TMP/err3"; echo $?)" \
+	"--compress out of space says so" "$(cat "$TMP/err3")"
+is "$st" 0 "and the shipper ships on (exit status after SIGTERM)"
+is "$(wc -l < "$MNT/app.log")" 10 "every message shipped"
+ok "$([ -s "$MNT/app.log.1" ] && ! ls "$MNT"/app.log.1.gz* >/dev/null 2>&1; echo $?)" \
+	"the rotated file stays uncompressed, no partial .gz left"
 finish

@@ -448,9 +448,11 @@ int ring_group_list(struct ring *r, char (*names)[RING_GROUP_NAME_MAX + 1],
  * @flags: RING_GROUP_CREATE (create the group if missing) | RING_FROM_*.
  *
  * One live reader per group: a second gets -EBUSY while the holder's process
- * lives; a dead holder's group is taken over at its saved cursor.
- * Returns 0 and *@out, or -ENOENT, -EBUSY, -EINVAL, -EROFS, -EUSERS
- * (process table full), -ENOSPC (group table full, with RING_GROUP_CREATE).
+ * lives; a dead holder's group is taken over at its saved cursor. A full
+ * process table does not keep a reader out (it then has no entry, and is
+ * not listed by ring_proc_list()).
+ * Returns 0 and *@out, or -ENOENT, -EBUSY, -EINVAL, -EROFS, -ENOSPC
+ * (group table full, with RING_GROUP_CREATE).
  */
 int ring_reader_open(struct ring *r, const char *group, unsigned flags,
 		     struct ring_reader **out);

@@ -165,6 +165,7 @@ static void check_procs(struct ring *r, struct ring_check_report *rep, bool fix)
 	for (uint32_t i = 0; i < r->geo.procs; i++) {
 		struct rl_proc *e = &r->procs[i];
 		uint32_t st = load_acquire(&e->state);
+		int locked;
 
 		if (st == RL_PROC_FREE)
 			continue;
@@ -179,11 +180,16 @@ static void check_procs(struct ring *r, struct ring_check_report *rep, bool fix)
 		if (rl_entry_alive(r, i))
 			continue;
 		rep->dead_entries++;
-		if (fix && !rl_lock_byte(r, rl_proc_lock_off(r, i), false)) {
+		if (!fix)
+			continue;
+		locked = rl_lease_try(r, &e->owner, &e->owner_ns,
+				      rl_proc_lock_off(r, i), NULL);
+		if (locked >= 0) {
 			store_relaxed(&e->claim_state, RL_CLAIM_NONE);
 			store_relaxed(&e->sleeping, RL_SLEEP_NONE);
 			store_release(&e->state, RL_PROC_FREE);
-			rl_unlock_byte(r, rl_proc_lock_off(r, i));
+			rl_lease_drop(r, &e->owner, &e->owner_ns,
+				      rl_proc_lock_off(r, i), locked);
 		}
 	}
 }

@@ -209,8 +209,9 @@ static int reader_wait(struct ring_reader *rd, unsigned flags, uint64_t dl,
 	if (rd->stuck_since && rd->stuck_since + recovery < wake_at)
 		wake_at = rd->stuck_since + recovery;
 	RL_SCHED("reader:sleep");
-	rc = rl_ec_wait(r, &r->hot->data, &r->procs[rd->pidx], RL_SLEEP_DATA,
-			data_ready, &w, wake_at, flags & RING_INTR);
+	rc = rl_ec_wait(r, &r->hot->data,
+			rd->pidx == RL_NO_ENTRY ? NULL : &r->procs[rd->pidx],
+			RL_SLEEP_DATA, data_ready, &w, wake_at, flags & RING_INTR);
 	return rc == -EINTR || rc == -EIO ? rc : 0;
 }
 
@@ -450,20 +451,32 @@ int ring_reader_open(struct ring *r, const char *group, unsigned flags,
 			goto fail;
 		}
 	}
-	/* H6: the group's lock says a live reader holds it. */
-	err = rl_lock_byte(r, rl_group_lock_off(r, (uint32_t)gi), false);
-	if (err)
+	/* H6: the group's lease says a live reader holds it. */
+	err = rl_group_lease_try(r, (uint32_t)gi);
+	if (err < 0)
 		goto fail;
+	rd->seat_locked = err;
+	err = 0;
 	g = &r->groups[gi];
 	if (load_acquire(&g->state) != RL_GROUP_ACTIVE ||
 	    strncmp(g->name, group, sizeof(g->name)) != 0) {
 		err = -ENOENT; /* removed meanwhile */
 		goto fail_unlock;
 	}
+	/*
+	 * H6 item: a table full of dead producers' unresolved claims must not
+	 * keep out the reader that resolves them. Without an entry the reader
+	 * works as well; it is only not listed by ring_proc_list(), and a
+	 * sleep of its that a kill interrupts costs wakers one needless wake.
+	 */
 	err = rl_entry_alloc(r, RL_ROLE_READER, &rd->pidx);
-	if (err)
+	if (err == -EUSERS)
+		rd->pidx = RL_NO_ENTRY;
+	else if (err)
 		goto fail_unlock;
-	store_relaxed(&r->procs[rd->pidx].group, (uint32_t)gi);
+	else
+		store_relaxed(&r->procs[rd->pidx].group, (uint32_t)gi);
+	err = 0;
 	rd->r = r;
 	rd->gidx = (uint32_t)gi;
 	tail = load_acquire(&r->hot->tail);
@@ -480,7 +493,7 @@ int ring_reader_open(struct ring *r, const char *group, unsigned flags,
 	*out = rd;
 	return 0;
 fail_unlock:
-	rl_unlock_byte(r, rl_group_lock_off(r, (uint32_t)gi));
+	rl_group_lease_drop(r, (uint32_t)gi, rd->seat_locked);
 fail:
 	pthread_mutex_unlock(&r->lock);
 	pthread_mutex_unlock(&r->table_lock);
@@ -500,8 +513,9 @@ void rl_reader_free(struct ring_reader *rd)
 		}
 	}
 	if (!r->forked) {
-		rl_entry_release(r, rd->pidx);
-		rl_unlock_byte(r, rl_group_lock_off(r, rd->gidx));
+		if (rd->pidx != RL_NO_ENTRY)
+			rl_entry_release(r, rd->pidx);
+		rl_group_lease_drop(r, rd->gidx, rd->seat_locked);
 	}
 	free(rd);
 }

@@ -17,7 +17,7 @@ const char *ring_strerror(int err)
 	case EINPROGRESS:
 		return "ring file is empty or still being created";
 	case ENOEXEC:
-		return "not a ring file (bad magic number)";
+		return "not a ring file (not a regular file, or no ring magic number)";
 	case EPROTONOSUPPORT:
 		return "unsupported ring format version";
 	case EUCLEAN:

@@ -251,13 +251,16 @@ static int handle_new(int fd, const struct rl_super *sb, unsigned flags,
 	r->fd = fd;
 	r->open_flags = flags;
 	r->pid = getpid();
+	rl_lease_ident(r);
 	r->geo = *sb;
 	r->mask = sb->slot_count - 1;
 	r->slot_shift = (uint32_t)__builtin_ctz(sb->slot_size);
 	r->spins = RL_DEFAULT_SPINS;
 	r->recovery_ms = RL_DEFAULT_RECOVERY_MS;
 	r->id = __atomic_fetch_add(&next_handle_id, 1, __ATOMIC_RELAXED);
-	r->owned = calloc((sb->procs + 7) / 8, 1);
+	/* Two bitmaps: entries owned, and of those the ones locked. */
+	r->owned = calloc((sb->procs + 7) / 8, 2);
+	r->lease_locked = r->owned + (sb->procs + 7) / 8;
 	if (!r->owned) {
 		free(r);
 		return -ENOMEM;
@@ -461,6 +464,8 @@ int ring_open(const char *path, unsigned flags, struct ring **out)
 			    ((flags & (RING_OPEN_RDONLY | RING_OPEN_PRIVATE)) ?
 				     O_RDONLY : O_RDWR) |
 				    O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
+	if (fd == -ENXIO)
+		return -ENOEXEC; /* a socket, or a device with no driver */
 	if (fd < 0)
 		return fd;
 	err = check_owner(fd, flags);

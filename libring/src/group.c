@@ -2,11 +2,10 @@
 /*
  * group.c - named consumer groups and the slowest-cursor computation.
  *
- * The group table changes under an OFD lock on one byte of the hot page
- * (group_table_lock_off), so two processes never add the same name twice.
- * A group's reader holds the lock on the group entry's first byte; remove
- * and reset take that lock too, so they never pull a cursor from under a
- * live reader.
+ * The group table changes under its lease (lease.c: an owner word in the
+ * hot page and a lock byte), so two processes never add the same name
+ * twice. A group's reader holds the group's lease; remove and reset take
+ * it too, so they never pull a cursor from under a live reader.
  */
 #include <errno.h>
 #include <string.h>
@@ -15,7 +14,49 @@
 
 static uint64_t group_table_lock_off(const struct ring *r)
 {
-	return r->geo.hot_off + sizeof(struct rl_hot);
+	return r->geo.hot_off + offsetof(struct rl_hot, table_owner);
+}
+
+/* Take the group table's lease, waiting for a live holder: 1 or 0 (with
+ * or without its lock, for table_drop()) or -EIO. */
+static int table_take(struct ring *r)
+{
+	return rl_lease_take_wait(r, &r->hot->table_owner,
+				  &r->hot->table_owner_ns,
+				  group_table_lock_off(r));
+}
+
+static void table_drop(struct ring *r, int locked)
+{
+	rl_lease_drop(r, &r->hot->table_owner, &r->hot->table_owner_ns,
+		      group_table_lock_off(r), locked);
+}
+
+/* Take group @gi's reader lease if nobody alive holds it: 1 or 0 (with or
+ * without its lock, for rl_group_lease_drop()), or -EBUSY. */
+int rl_group_lease_try(struct ring *r, uint32_t gi)
+{
+	struct rl_group *g = &r->groups[gi];
+
+	return rl_lease_try(r, &g->owner, &g->owner_ns,
+			    rl_group_lock_off(r, gi), NULL);
+}
+
+void rl_group_lease_drop(struct ring *r, uint32_t gi, int locked)
+{
+	struct rl_group *g = &r->groups[gi];
+
+	rl_lease_drop(r, &g->owner, &g->owner_ns, rl_group_lock_off(r, gi),
+		      locked);
+}
+
+/* Does a live process other than this handle hold group @gi's lease? */
+bool rl_group_lease_alive(struct ring *r, uint32_t gi)
+{
+	struct rl_group *g = &r->groups[gi];
+
+	return rl_lease_alive(r, &g->owner, &g->owner_ns,
+			      rl_group_lock_off(r, gi));
 }
 
 uint64_t rl_group_lock_off(const struct ring *r, uint32_t gidx)
@@ -280,6 +321,7 @@ static void clear_abandoned(struct ring *r)
 void rl_group_clear_abandoned(struct ring *r)
 {
 	bool any = false;
+	int tl;
 
 	for (uint32_t i = 0; i < r->geo.groups; i++)
 		if (load_acquire(&r->groups[i].state) == RL_GROUP_JOINING)
@@ -287,9 +329,11 @@ void rl_group_clear_abandoned(struct ring *r)
 	if (!any)
 		return;
 	pthread_mutex_lock(&r->table_lock);
-	if (rl_lock_byte(r, group_table_lock_off(r), false) == 0) {
+	tl = rl_lease_try(r, &r->hot->table_owner, &r->hot->table_owner_ns,
+			  group_table_lock_off(r), NULL);
+	if (tl >= 0) {
 		clear_abandoned(r);
-		rl_unlock_byte(r, group_table_lock_off(r));
+		table_drop(r, tl);
 	}
 	pthread_mutex_unlock(&r->table_lock);
 }
@@ -314,16 +358,16 @@ static int table_op_checks(struct ring *r, const char *name, unsigned flags,
 
 int ring_group_create(struct ring *r, const char *name, unsigned flags)
 {
-	int err, gi = -1;
+	int err, tl, gi = -1;
 
 	err = table_op_checks(r, name, flags, RING_FROM_NEWEST);
 	if (err)
 		return err;
 	pthread_mutex_lock(&r->table_lock);
-	err = rl_lock_byte(r, group_table_lock_off(r), true);
-	if (err) {
+	tl = table_take(r);
+	if (tl < 0) {
 		pthread_mutex_unlock(&r->table_lock);
-		return err;
+		return tl;
 	}
 	RL_SCHED("group:locked");
 	clear_abandoned(r);
@@ -333,7 +377,7 @@ int ring_group_create(struct ring *r, const char *name, unsigned flags)
 	}
 	for (uint32_t i = 0; i < r->geo.groups; i++) {
 		if (load_acquire(&r->groups[i].state) == RL_GROUP_FREE &&
-		    !rl_byte_locked_by_other(r, rl_group_lock_off(r, i))) {
+		    !rl_group_lease_alive(r, i)) {
 			gi = (int)i;
 			break;
 		}
@@ -355,7 +399,7 @@ int ring_group_create(struct ring *r, const char *name, unsigned flags)
 	store_release(&g->state, RL_GROUP_ACTIVE);
 	fetch_add_relaxed(&r->hot->group_gen, 1);
 out:
-	rl_unlock_byte(r, group_table_lock_off(r));
+	table_drop(r, tl);
 	pthread_mutex_unlock(&r->table_lock);
 	return err;
 }
@@ -366,7 +410,8 @@ out:
  * from opening the group between the check and the lock (the OFD lock does
  * not exclude them: they share its open file description).
  */
-static int lock_idle_group(struct ring *r, const char *name, int *gip)
+static int lock_idle_group(struct ring *r, const char *name, int *gip,
+			   int *locked)
 {
 	int gi;
 
@@ -382,12 +427,13 @@ static int lock_idle_group(struct ring *r, const char *name, int *gip)
 	}
 	pthread_mutex_unlock(&r->lock);
 	RL_SCHED("group:idle");
-	if (rl_lock_byte(r, rl_group_lock_off(r, (uint32_t)gi), false))
+	*locked = rl_group_lease_try(r, (uint32_t)gi);
+	if (*locked < 0)
 		return -EBUSY;
-	/* Found before the lock: make sure it is still the same group. */
+	/* Found before the lease: make sure it is still the same group. */
 	if (load_acquire(&r->groups[gi].state) != RL_GROUP_ACTIVE ||
 	    strncmp(r->groups[gi].name, name, sizeof(r->groups[gi].name)) != 0) {
-		rl_unlock_byte(r, rl_group_lock_off(r, (uint32_t)gi));
+		rl_group_lease_drop(r, (uint32_t)gi, *locked);
 		return -ENOENT;
 	}
 	*gip = gi;
@@ -396,44 +442,44 @@ static int lock_idle_group(struct ring *r, const char *name, int *gip)
 
 int ring_group_remove(struct ring *r, const char *name)
 {
-	int gi, err;
+	int gi, err, tl, gl;
 
 	err = table_op_checks(r, name, 0, 0);
 	if (err)
 		return err;
 	pthread_mutex_lock(&r->table_lock);
-	err = rl_lock_byte(r, group_table_lock_off(r), true);
-	if (err) {
+	tl = table_take(r);
+	if (tl < 0) {
 		pthread_mutex_unlock(&r->table_lock);
-		return err;
+		return tl;
 	}
 	RL_SCHED("group:locked");
-	err = lock_idle_group(r, name, &gi);
+	err = lock_idle_group(r, name, &gi, &gl);
 	if (!err) {
 		store_release(&r->groups[gi].state, RL_GROUP_FREE);
 		fetch_add_relaxed(&r->hot->group_gen, 1);
-		rl_unlock_byte(r, rl_group_lock_off(r, (uint32_t)gi));
+		rl_group_lease_drop(r, (uint32_t)gi, gl);
 		/* Producers waiting on this group's cursor may go on. */
 		rl_refresh_min(r, load_acquire(&r->hot->tail));
 		rl_wake(r, &r->hot->space);
 	}
-	rl_unlock_byte(r, group_table_lock_off(r));
+	table_drop(r, tl);
 	pthread_mutex_unlock(&r->table_lock);
 	return err;
 }
 
 int ring_group_reset(struct ring *r, const char *name, unsigned flags)
 {
-	int gi, err;
+	int gi, err, gl;
 
 	err = table_op_checks(r, name, flags, RING_FROM_NEWEST);
 	if (err)
 		return err;
 	pthread_mutex_lock(&r->table_lock);
-	err = lock_idle_group(r, name, &gi);
+	err = lock_idle_group(r, name, &gi, &gl);
 	if (!err) {
 		place_group(r, (uint32_t)gi, flags);
-		rl_unlock_byte(r, rl_group_lock_off(r, (uint32_t)gi));
+		rl_group_lease_drop(r, (uint32_t)gi, gl);
 		/* A reset to the newest message frees room. */
 		rl_refresh_min(r, load_acquire(&r->hot->tail));
 		rl_wake(r, &r->hot->space);

@@ -18,6 +18,7 @@
 #include "sched_point.h"
 
 #define RL_DEFAULT_SPINS 1000u
+#define RL_NO_ENTRY UINT32_MAX /* a reader that found the process table full */
 #define RL_DEFAULT_RECOVERY_MS 100u
 /* How often a waiting call looks at the file's size (sigbus.c). */
 #define RL_SIZE_CHECK_NS 1000000000ull
@@ -50,6 +51,8 @@ struct ring {
 	uint64_t size_checked_ns; /* last fstat of the file size (sigbus.c) */
 	uint64_t id;	       /* unique per handle, for the per-thread cache */
 	pid_t pid;	       /* of the process that opened it */
+	uint64_t ident;	       /* owner word naming this process (lease.c) */
+	uint32_t pidns;	       /* its pid namespace, 0 if unknown */
 
 	uint8_t *map;	       /* start of the reserved address range */
 	size_t map_len;	       /* file size + a second view of the slots */
@@ -77,6 +80,7 @@ struct ring {
 	pthread_mutex_t lock;  /* guards locals, owned, readers */
 	struct rl_local *locals; /* list; nodes live until ring_close */
 	uint8_t *owned;	       /* bitmap of process entries this handle holds */
+	uint8_t *lease_locked; /* of those, the ones it holds the lock of */
 	struct ring_reader *readers;
 
 	struct ring *next_open; /* list of open handles, for fork handling */
@@ -85,7 +89,8 @@ struct ring {
 struct ring_reader {
 	struct ring *r;
 	uint32_t gidx;	       /* group table index */
-	uint32_t pidx;	       /* process table index */
+	uint32_t pidx;	       /* process table index, or RL_NO_ENTRY */
+	int seat_locked;       /* the group's lease came with its lock */
 	uint64_t pos;	       /* next position to read (local copy of cursor) */
 	uint64_t published;    /* last cursor value stored to the file */
 	uint64_t released;     /* messages released, mirrors the group counter */
@@ -140,12 +145,43 @@ int rl_lock_byte(struct ring *r, uint64_t off, bool wait);
 void rl_unlock_byte(struct ring *r, uint64_t off);
 bool rl_byte_locked_by_other(struct ring *r, uint64_t off);
 
+/* ---- lease.c ---- */
+/* Fill r->ident and r->pidns for the process that opens @r. */
+void rl_lease_ident(struct ring *r);
+/* Is the lease in @word (with its namespace @ns, lock byte @lock_off)
+ * held by a live process other than this handle? Unknown means yes. */
+bool rl_lease_alive(struct ring *r, uint64_t *word, uint32_t *ns,
+		    uint64_t lock_off);
+/* Take the lease if @word still holds @prev (0: free, else a dead owner
+ * the caller judged): 1 with the write lock, 0 without (a reader's read
+ * locks were in the way), or -EBUSY. */
+int rl_lease_take(struct ring *r, uint64_t *word, uint32_t *ns,
+		  uint64_t lock_off, uint64_t prev);
+/* Take the lease if it is free or its owner is dead (*@prev: the word
+ * found, for rl_lease_restore()): as rl_lease_take(). */
+int rl_lease_try(struct ring *r, uint64_t *word, uint32_t *ns,
+		 uint64_t lock_off, uint64_t *prev);
+/* Take the lease, waiting while a live process holds it: as
+ * rl_lease_take(), or -EIO. */
+int rl_lease_take_wait(struct ring *r, uint64_t *word, uint32_t *ns,
+		       uint64_t lock_off);
+/* Hand a lease taken from @prev (a dead owner) back to @prev; @locked is
+ * what the take returned. */
+void rl_lease_restore(struct ring *r, uint64_t *word, uint32_t *ns,
+		      uint64_t lock_off, bool locked, uint64_t prev);
+/* Give a lease up: the word first, then the lock. */
+void rl_lease_drop(struct ring *r, uint64_t *word, uint32_t *ns,
+		   uint64_t lock_off, bool locked);
+
 /* ---- group.c ---- */
 uint64_t rl_refresh_min(struct ring *r, uint64_t tail);
 void rl_group_clear_abandoned(struct ring *r);
 int rl_group_find(struct ring *r, const char *name);
 int rl_group_name_ok(const char *name);
 uint64_t rl_group_lock_off(const struct ring *r, uint32_t gidx);
+int rl_group_lease_try(struct ring *r, uint32_t gi);
+void rl_group_lease_drop(struct ring *r, uint32_t gi, int locked);
+bool rl_group_lease_alive(struct ring *r, uint32_t gi);
 
 /* ---- wait.c ---- */
 void rl_membarrier_register(struct ring *r);

@@ -99,12 +99,26 @@ struct rl_hot {
 	uint64_t retired_dropped;
 	uint64_t group_gen;	    /* bumped by group create/remove */
 	uint8_t pad_ctrs[RL_CACHELINE - 40];
+
+	/* The group table's lease (lease.c); its lock byte is the first
+	 * byte of this line. */
+	uint64_t table_owner;
+	uint32_t table_owner_ns;
+	uint8_t pad_table[RL_CACHELINE - 12];
 };
 static_assert(offsetof(struct rl_hot, cached_min) == 1 * RL_CACHELINE, "H9");
 static_assert(offsetof(struct rl_hot, data) == 2 * RL_CACHELINE, "H9");
 static_assert(offsetof(struct rl_hot, space) == 3 * RL_CACHELINE, "H9");
 static_assert(offsetof(struct rl_hot, recovered) == 4 * RL_CACHELINE, "H9");
-static_assert(sizeof(struct rl_hot) == 5 * RL_CACHELINE, "H9");
+static_assert(offsetof(struct rl_hot, table_owner) == 5 * RL_CACHELINE, "H9");
+static_assert(sizeof(struct rl_hot) == 6 * RL_CACHELINE, "H9");
+
+/*
+ * Owner words (lease.c): pid << 42 | start time (41 bits, never 0 when
+ * known) << 1 | RL_LEASE_LOCKED; 0 is free. LOCKED: the owner holds the
+ * OFD write lock on the lease's lock byte, and is alive exactly as long.
+ */
+#define RL_LEASE_LOCKED 0x1ull
 
 /*
  * Group states. JOINING: being placed by a creator that holds the group
@@ -123,11 +137,12 @@ struct rl_group {
 	uint32_t state;			/* RL_GROUP_* */
 	uint32_t reader_pid;		/* last reader's pid, informational */
 	char name[48];			/* NUL-terminated */
-	uint64_t pad_meta;
+	uint64_t owner;			/* the reader's lease (lease.c) */
 	/* line 1: the reader's */
 	uint64_t cursor;   /* next position to read; release-stored by the reader */
 	uint64_t released; /* messages released */
-	uint8_t pad_cursor[RL_CACHELINE - 16];
+	uint32_t owner_ns; /* pid namespace of the lease's owner */
+	uint8_t pad_cursor[RL_CACHELINE - 20];
 };
 static_assert(offsetof(struct rl_group, cursor) == RL_CACHELINE, "H9");
 static_assert(sizeof(struct rl_group) == 2 * RL_CACHELINE, "group size");
@@ -167,13 +182,13 @@ struct rl_proc {
 	uint64_t attach_ns;
 	uint32_t sleeping; /* RL_SLEEP_*: announced in an eventcount */
 	uint32_t group;	   /* readers: index of the group read */
-	uint8_t pad_id[RL_CACHELINE - 56];
+	uint64_t owner;	   /* the entry's lease (lease.c) */
 	/* line 1: the claim */
 	uint64_t claim_seq;
 	uint64_t claim_start;
 	uint64_t claim_end;
 	uint32_t claim_state; /* RL_CLAIM_*, | RL_CLAIM_RECOVERED once counted */
-	uint32_t pad_claim0;
+	uint32_t owner_ns; /* pid namespace of the lease's owner */
 	uint8_t pad_claim[RL_CACHELINE - 32];
 };
 static_assert(offsetof(struct rl_proc, claim_seq) == RL_CACHELINE, "H9");

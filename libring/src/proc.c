@@ -2,14 +2,13 @@
 /*
  * proc.c - the process table: entries, liveness, reclaim (DESIGN H5, H6).
  *
- * Liveness is the kernel's word, never a pid or a timeout: the owner of a
- * process-table entry (and the reader of a group) holds an OFD write lock on
- * the entry's first byte of the file. The kernel drops the lock when the
- * last descriptor of the owner's open file description closes, which
- * happens when the process dies. Another process asks F_OFD_GETLK whether
- * somebody still holds it. Locks of the same open file description never
- * conflict with each other, so a handle treats its own entries as alive
- * without asking (the `owned` bitmap).
+ * Liveness is the kernel's word, never a timeout: an entry is held by a
+ * lease (lease.c), an owner word taken by CAS plus an OFD write lock on the
+ * entry's first byte, which the kernel drops when the owner dies (or, if a
+ * reader's read locks kept the owner from locking, the owner's pid and
+ * start time). Locks of the same open file description never conflict
+ * with each other, so a handle treats its own entries as alive without
+ * asking (the `owned` bitmap).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -86,17 +85,31 @@ bool rl_byte_locked_by_other(struct ring *r, uint64_t off)
 /* Is the owner of process entry @idx alive? */
 bool rl_entry_alive(struct ring *r, uint32_t idx)
 {
+	struct rl_proc *e = &r->procs[idx];
+
 	if (rl_owned(r, idx))
 		return true;
-	return rl_byte_locked_by_other(r, rl_proc_lock_off(r, idx));
+	return rl_lease_alive(r, &e->owner, &e->owner_ns,
+			      rl_proc_lock_off(r, idx));
 }
 
-static void set_owned(struct ring *r, uint32_t idx, bool on)
+static void set_bit(uint8_t *map, uint32_t idx, bool on)
 {
 	uint8_t bit = (uint8_t)(1u << (idx & 7));
-	uint8_t v = load_relaxed(&r->owned[idx >> 3]);
+	uint8_t v = load_relaxed(&map[idx >> 3]);
 
-	store_relaxed(&r->owned[idx >> 3], on ? v | bit : v & ~bit);
+	store_relaxed(&map[idx >> 3], on ? v | bit : v & ~bit);
+}
+
+static void set_owned(struct ring *r, uint32_t idx, bool on, bool locked)
+{
+	set_bit(r->lease_locked, idx, on && locked);
+	set_bit(r->owned, idx, on);
+}
+
+static bool lease_locked(const struct ring *r, uint32_t idx)
+{
+	return (r->lease_locked[idx >> 3] >> (idx & 7)) & 1;
 }
 
 /*
@@ -144,8 +157,8 @@ static void retire_entry(struct ring *r, struct rl_proc *e)
 }
 
 /*
- * Allocate a process-table entry for this handle. The entry's lock is the
- * allocation's mutual exclusion: whoever gets it owns the entry.
+ * Allocate a process-table entry for this handle. The entry's lease is the
+ * allocation's mutual exclusion: whoever takes it owns the entry.
  * Returns 0 and *@idx, or -EUSERS when every entry is live or unresolved.
  */
 int rl_entry_alloc(struct ring *r, uint32_t role, uint32_t *idx)
@@ -157,14 +170,19 @@ int rl_entry_alloc(struct ring *r, uint32_t role, uint32_t *idx)
 	for (uint32_t k = 0; k < n; k++) {
 		uint32_t i = (start + k) % n;
 		struct rl_proc *e = &r->procs[i];
+		uint64_t off = rl_proc_lock_off(r, i), prev;
+		int locked;
 
 		if (rl_owned(r, i))
 			continue;
-		if (rl_lock_byte(r, rl_proc_lock_off(r, i), false))
+		locked = rl_lease_try(r, &e->owner, &e->owner_ns, off, &prev);
+		if (locked < 0)
 			continue;
 		if (load_acquire(&e->state) != RL_PROC_FREE) {
 			if (!claim_resolved(r, e)) {
-				rl_unlock_byte(r, rl_proc_lock_off(r, i));
+				/* The dead owner's claim still matters. */
+				rl_lease_restore(r, &e->owner, &e->owner_ns,
+						 off, locked, prev);
 				continue;
 			}
 			retire_entry(r, e);
@@ -183,7 +201,7 @@ int rl_entry_alloc(struct ring *r, uint32_t role, uint32_t *idx)
 		/* R4: entry initialised before it is seen as used; pairs with
 		 * A4 in the readers of the table (stats, recovery). */
 		store_release(&e->state, RL_PROC_USED);
-		set_owned(r, i, true);
+		set_owned(r, i, true, locked);
 		*idx = i;
 		return 0;
 	}
@@ -197,10 +215,13 @@ void rl_entry_release(struct ring *r, uint32_t idx)
 
 	if (!rl_owned(r, idx))
 		return;
+	bool locked = lease_locked(r, idx);
+
 	retire_entry(r, e);
 	store_release(&e->state, RL_PROC_FREE);
-	set_owned(r, idx, false);
-	rl_unlock_byte(r, rl_proc_lock_off(r, idx));
+	set_owned(r, idx, false, false);
+	rl_lease_drop(r, &e->owner, &e->owner_ns, rl_proc_lock_off(r, idx),
+		      locked);
 }
 
 /*
@@ -213,18 +234,22 @@ void rl_sweep_dead(struct ring *r)
 {
 	for (uint32_t i = 0; i < r->geo.procs; i++) {
 		struct rl_proc *e = &r->procs[i];
+		uint64_t off = rl_proc_lock_off(r, i), prev;
+		int locked;
 
 		/* A4: pairs with R4 in rl_entry_alloc(). */
 		if (load_acquire(&e->state) != RL_PROC_USED || rl_owned(r, i))
 			continue;
-		if (rl_lock_byte(r, rl_proc_lock_off(r, i), false))
+		locked = rl_lease_try(r, &e->owner, &e->owner_ns, off, &prev);
+		if (locked < 0)
 			continue; /* alive */
 		if (load_acquire(&e->state) == RL_PROC_USED &&
 		    claim_resolved(r, e)) {
 			retire_entry(r, e);
 			store_release(&e->state, RL_PROC_FREE);
+			prev = 0;
 		}
-		rl_unlock_byte(r, rl_proc_lock_off(r, i));
+		rl_lease_restore(r, &e->owner, &e->owner_ns, off, locked, prev);
 	}
 	rl_group_clear_abandoned(r);
 }

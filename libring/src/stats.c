@@ -122,8 +122,7 @@ int ring_group_stats(struct ring *r, const char *name,
 		if (rd->gidx == (uint32_t)gi)
 			st->reader_alive = 1;
 	if (!st->reader_alive && r->fd >= 0)
-		st->reader_alive =
-			rl_byte_locked_by_other(r, rl_group_lock_off(r, (uint32_t)gi));
+		st->reader_alive = rl_group_lease_alive(r, (uint32_t)gi);
 	return 0;
 }
 

@@ -19,6 +19,11 @@ checks=(
 	"groups.pml||clean|groups: a group created from the oldest message while a producer runs"
 	"groups.pml|-DBUG2|bug|groups: finds a late group overwritten by a claim in flight (BUG2)"
 	"groups.pml|-DBUG3|bug|groups: finds the lost update of the cached minimum (BUG3)"
+	"lease.pml||clean|lease: two takers, deaths and a read-locker, identity known"
+	"lease.pml|-DCROSSNS|clean|lease: the same, identity unknown (another pid namespace)"
+	"lease.pml|-DCROSSNS -DBUG4|bug|lease: finds LOCKED set before the lock (BUG4)"
+	"lease.pml|-DCROSSNS -DBUG5|bug|lease: finds the lock dropped before the word (BUG5)"
+	"lease.pml|-DCROSSNS -DBUG6|bug|lease: finds a release that overwrites a taker (BUG6)"
 )
 echo "1..${#checks[@]}"
 n=0
