@@ -4,8 +4,8 @@
  * does. Every row of its tables marked "layout: STRUCT" (field@offset@size)
  * is compared with offsetof() and sizeof() from libring/src/layout.h, and
  * every field the code has is in the page; the constants it states (magic,
- * version, header sizes, entry sizes, the hot area's size and the byte of
- * the group table's lock) are the code's; and its checksum algorithm and
+ * version, header sizes, entry sizes, the hot area's size, the byte of
+ * the group table's lock and the owner word's layout) are the code's; and its checksum algorithm and
  * area rule, applied to real rings, give the superblock's checksum and
  * offsets. Runs from the repository root.
  */
@@ -45,12 +45,14 @@ static struct field fields[] = {
 	FN(rl_hot, "space.waiters", space.waiters),
 	F(rl_hot, recovered), F(rl_hot, retired_committed),
 	F(rl_hot, retired_aborted), F(rl_hot, retired_dropped),
-	F(rl_hot, group_gen),
+	F(rl_hot, group_gen), F(rl_hot, table_owner), F(rl_hot, table_owner_ns),
 	F(rl_group, state), F(rl_group, reader_pid), F(rl_group, name),
-	F(rl_group, cursor), F(rl_group, released),
+	F(rl_group, owner), F(rl_group, cursor), F(rl_group, released),
+	F(rl_group, owner_ns),
 	F(rl_proc, state), F(rl_proc, pid), F(rl_proc, role), F(rl_proc, tid),
 	F(rl_proc, committed), F(rl_proc, aborted), F(rl_proc, dropped),
 	F(rl_proc, attach_ns), F(rl_proc, sleeping), F(rl_proc, group),
+	F(rl_proc, owner), F(rl_proc, owner_ns),
 	F(rl_proc, claim_seq), F(rl_proc, claim_start), F(rl_proc, claim_end),
 	F(rl_proc, claim_state),
 	F(rl_msg_hdr, len), F(rl_msg_hdr, type), F(rl_msg_hdr, flags),
@@ -188,7 +190,7 @@ static void check_rings(void)
 			sum_ok = 0;
 		off = sb.page_size;
 		area_ok &= sb.hot_off == off;
-		off += round_up(320, sb.page_size);
+		off += round_up(384, sb.page_size);
 		area_ok &= sb.group_off == off;
 		off += round_up(128ull * sb.groups, sb.page_size);
 		area_ok &= sb.proc_off == off;
@@ -210,12 +212,56 @@ static void check_rings(void)
 	   "page's");
 }
 
+/* This process's start time, field 22 of /proc/self/stat, or 0. */
+static uint64_t my_start(void)
+{
+	char buf[1024], *p;
+	unsigned long long v = 0;
+	FILE *f = fopen("/proc/self/stat", "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	for (int field = 2; p && *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (p && sscanf(p, "%llu", &v) != 1)
+		v = 0;
+	return v;
+}
+
+/* The owner word of a group's reader, as the page describes it. */
+static void check_owner_word(void)
+{
+	char path[TU_PATH_MAX];
+	struct ring_reader *rd;
+	struct rl_super sb;
+	struct ring *r;
+	uint64_t w = 0, start = my_start() & ((1ull << 41) - 1);
+
+	if (ring_create(tu_ring_path(path, "fmtw"), NULL, 0, &r) ||
+	    ring_reader_open(r, "g", RING_GROUP_CREATE, &rd) ||
+	    tu_file_peek(path, 0, &sb, sizeof(sb)) ||
+	    tu_file_peek(path, (off_t)(sb.group_off + offsetof(struct rl_group, owner)),
+			 &w, sizeof(w)))
+		bail_out("cannot make a ring with a reader");
+	ok(w >> 42 == (uint64_t)getpid() && (w & 1) &&
+	   ((w >> 1) & ((1ull << 41) - 1)) == (start ? start : 1),
+	   "a reader's owner word is pid << 42 | start << 1 | locked "
+	   "(%016llx, pid %d, start %llu)", (unsigned long long)w,
+	   (int)getpid(), (unsigned long long)start);
+	ring_reader_close(rd);
+	ring_close(r);
+}
+
 int main(void)
 {
 	char why[200] = "", missing[400] = "";
 	int rows, bad;
 
-	plan(9);
+	plan(10);
 	page = slurp(PAGE);
 	if (!page)
 		bail_out("cannot read " PAGE " (run from the repository root)");
@@ -236,11 +282,15 @@ int main(void)
 	   RL_HDR_SIZE_TS == 24 && RING_CFG_TIMESTAMPS == 0x1,
 	   "header sizes and the timestamp flag");
 	ok(sizeof(struct rl_group) == 128 && sizeof(struct rl_proc) == 128 &&
-	   says("entries of 128 bytes") && sizeof(struct rl_hot) == 320 &&
-	   says("hot_off + 320") && says("round(320)"),
-	   "entry sizes, the hot area's size and the group table lock's byte");
+	   says("entries of 128 bytes") && sizeof(struct rl_hot) == 384 &&
+	   says("round(384)") && says("hot_off + 320") &&
+	   offsetof(struct rl_hot, table_owner) == 320 &&
+	   says("<< 42") && says("2^41") && RL_LEASE_LOCKED == 1,
+	   "entry sizes, the hot area's size, the group table's lock byte and "
+	   "the owner word's layout");
 	ok(says("low 44 bits") && RL_MIN_POS_BITS == 44,
 	   "the cached minimum's split");
 	check_rings();
+	check_owner_word();
 	return exit_status();
 }
