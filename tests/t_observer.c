@@ -258,6 +258,106 @@ static void test_sleep(void)
 	ring_close(r);
 }
 
+struct sleeper {
+	struct ring_reader *rd;
+	struct ring_observer *o;
+	pid_t tid;
+	uint64_t done_ns;
+	int rc;
+};
+
+static void *reader_sleeps(void *arg)
+{
+	struct sleeper *sl = arg;
+	struct ring_msg m;
+	struct timespec dl;
+
+	sl->rc = ring_peek(sl->rd, &m, 0, tu_deadline_ms(&dl, 20000));
+	return NULL;
+}
+
+static void *observer_sleeps(void *arg)
+{
+	struct sleeper *sl = arg;
+	unsigned char buf[256];
+	struct ring_msg m;
+	struct timespec dl;
+
+	__atomic_store_n(&sl->tid, (pid_t)gettid(), __ATOMIC_RELEASE);
+	sl->rc = ring_observer_copy(sl->o, &m, buf, sizeof(buf), 0,
+				    tu_deadline_ms(&dl, 20000));
+	sl->done_ns = tu_now_ns();
+	return NULL;
+}
+
+/* Is thread @tid of this process asleep (state S)? */
+static int thread_asleep(pid_t tid)
+{
+	char p[64], buf[512], *q;
+	FILE *f;
+	size_t n;
+
+	snprintf(p, sizeof(p), "/proc/self/task/%d/stat", (int)tid);
+	f = fopen(p, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	q = strrchr(buf, ')');
+	return q && q[1] == ' ' && q[2] == 'S';
+}
+
+/*
+ * The futex word works through the read-only mapping: an observer whose
+ * poll interval is 8 s, asleep beside a sleeping reader, is woken by the
+ * producer's wake-up for the reader. The message is sent only once the
+ * reader has announced itself in the file and the observer's thread is
+ * asleep.
+ */
+static void test_woken_with_readers(void)
+{
+	char path[TU_PATH_MAX];
+	struct ring *r = make_ring(path, 1 << 16, 16, 0, RING_FULL_WAIT);
+	struct sleeper rs = { 0 }, os = { 0 };
+	struct rl_super sb;
+	uint32_t waiters = 0;
+	pthread_t th, to;
+	uint64_t until, sent_ns;
+	int ready = 0;
+
+	is(ring_reader_open(r, "g", RING_GROUP_CREATE, &rs.rd), 0, "a reader");
+	ring_set_spin(r, 0);
+	is(ring_observer_open(path, 0, &os.o), 0, "observer");
+	ring_set_spin(ring_observer_ring(os.o), 0);
+	ring_observer_set_poll(os.o, 8000000);
+	tu_file_peek(path, 0, &sb, sizeof(sb));
+	pthread_create(&th, NULL, reader_sleeps, &rs);
+	pthread_create(&to, NULL, observer_sleeps, &os);
+	until = tu_now_ns() + 5000000000ull;
+	while (!ready && tu_now_ns() < until) {
+		pid_t tid = __atomic_load_n(&os.tid, __ATOMIC_ACQUIRE);
+
+		tu_file_peek(path, (off_t)(sb.hot_off +
+					   offsetof(struct rl_hot, data.waiters)),
+			     &waiters, sizeof(waiters));
+		ready = waiters && tid && thread_asleep(tid);
+		if (!ready)
+			usleep(1000);
+	}
+	sent_ns = tu_now_ns();
+	send_range(r, 0, 1);
+	pthread_join(th, NULL);
+	pthread_join(to, NULL);
+	ok(ready, "the reader announced itself and the observer sleeps");
+	ok(os.rc == 0 && rs.rc == 0 && os.done_ns - sent_ns < 4000000000ull,
+	   "the observer was woken with the reader after %.1f ms, not at its "
+	   "8 s poll (%d, %d)", (os.done_ns - sent_ns) / 1e6, os.rc, rs.rc);
+	ring_reader_close(rs.rd);
+	ring_observer_close(os.o);
+	ring_close(r);
+}
+
 /* Every slot size, with and without timestamps, with a group or none. */
 static void test_shapes(void)
 {
@@ -422,10 +522,11 @@ static void test_errors(void)
 int main(void)
 {
 	tu_guard(120);
-	plan(84);
+	plan(88);
 	test_basic();
 	test_abort_and_wait();
 	test_sleep();
+	test_woken_with_readers();
 	test_shapes();
 	test_holds_nobody();
 	test_dead_claim();
