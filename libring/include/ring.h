@@ -620,8 +620,10 @@ int ring_observer_seek(struct ring_observer *o, unsigned whence, uint64_t pos);
  * copying it checks that no claim of a later lap has reached the slots it
  * copied (the tail is at most slot_count beyond the message's position).
  * If one has, the copy is discarded, the observer moves on to the oldest
- * message still intact and -EOVERFLOW says how much was lost
- * (ring_observer_stats(): last_lost positions). Skip records, and claims of
+ * message still intact beyond a guard band (slot_count / 16 positions
+ * after the producers' overwrite front, so that it is not lapped again at
+ * once) and -EOVERFLOW says how much was lost (ring_observer_stats():
+ * last_lost positions, the guard band included). Skip records, and claims of
  * dead producers, are passed over as readers pass them.
  * On success *@msg describes the copy (@msg->data == @buf).
  * Returns 0, or -EOVERFLOW (overrun: nothing delivered, call again),
