@@ -156,6 +156,10 @@ static struct ring *open_ring(const struct send_args *a)
 		if (rc == -EINVAL || rc == -EDOM)
 			cli_fail("%s: cannot create: %s", path,
 				 cli_config_problem(&cfg));
+		if (rc == -ENOSPC)
+			cli_fail("%s: cannot create: no space left on the file "
+				 "system for a ring of %" PRIu64 " bytes", path,
+				 cfg.capacity);
 		if (rc == -EEXIST) /* created by someone else meanwhile */
 			rc = cli_ring_open(path, 0, &r);
 	}

@@ -4,7 +4,7 @@
 # check, group add/rm/reset/list, rm. Runs from the repository root.
 
 . "$(dirname "$0")/lib/tap.sh"
-plan 46
+plan 47
 
 # wait_exit PID: wait for PID (a child) to end, at most 10 s; its status.
 # Background children run without `t` so that signals reach them.
@@ -245,5 +245,10 @@ t "$BIN/ringctl" rm "$TMP/junk" 2> /dev/null
 is "$?:$(test -e "$TMP/junk" && echo kept)" "1:kept" "rm refuses a file that is no ring"
 t "$BIN/ringctl" rm "$R"
 is "$?:$(test -e "/dev/shm/$R" || echo gone)" "0:gone" "rm removes the ring"
+
+# A ring larger than the file system: the cause, not a table.
+t "$BIN/ringctl" create "prog-$$-huge" --capacity 1T 2> "$TMP/err"
+ok "$([ $? = 1 ] && grep -q 'no space left on the file system for a ring of 1099511627776 bytes' "$TMP/err"; echo $?)" \
+	"a ring too large for the file system is reported as such" "$(cat "$TMP/err")"
 
 finish

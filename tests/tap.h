@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -136,6 +137,16 @@ __attribute__((format(printf, 1, 2))) static inline void diag(const char *fmt,
 		int tap_p_ = ok(tap_g_ == tap_w_, __VA_ARGS__);                \
 		if (!tap_p_)                                                   \
 			diag("  got: %lld, expected: %lld", tap_g_, tap_w_);   \
+		tap_p_;                                                        \
+	})
+
+/* is_str() compares two strings and shows both when they differ. */
+#define is_str(got, want, ...)                                                 \
+	({                                                                     \
+		const char *tap_gs_ = (got), *tap_ws_ = (want);                \
+		int tap_p_ = ok(strcmp(tap_gs_, tap_ws_) == 0, __VA_ARGS__);   \
+		if (!tap_p_)                                                   \
+			diag("  got: '%s', expected: '%s'", tap_gs_, tap_ws_); \
 		tap_p_;                                                        \
 	})
 

@@ -185,6 +185,9 @@ int cmd_create(int argc, char **argv)
 	rc = ring_create(path, &cfg, 0, &r);
 	if (rc == -EINVAL || rc == -EDOM)
 		cli_fail("%s: cannot create: %s", path, cli_config_problem(&cfg));
+	if (rc == -ENOSPC)
+		cli_fail("%s: cannot create: no space left on the file system "
+			 "for a ring of %" PRIu64 " bytes", path, cfg.capacity);
 	if (rc < 0)
 		cli_fail("%s: %s", path, ring_strerror(rc));
 	for (i = 0; i < n_groups; i++) {
@@ -243,9 +246,12 @@ static void print_report(const char *path, const char *what,
 			 const struct ring_check_report *rep)
 {
 	printf("%s: %s: %" PRIu32 " problems, %" PRIu32 " repaired, %" PRIu64
-	       " slots dropped, %" PRIu64 " dead process entries%s%s\n",
+	       " slots dropped in %" PRIu64 " runs holding no committed message, %"
+	       PRIu64 " messages renumbered, %" PRIu64
+	       " dead process entries%s%s\n",
 	       path, what, rep->problems, rep->repaired, rep->dropped_slots,
-	       rep->dead_entries, rep->problems ? "; first: " : "",
+	       rep->dropped_stretches, rep->renumbered, rep->dead_entries,
+	       rep->problems ? "; first: " : "",
 	       rep->problems ? rep->first_problem : "");
 }
 

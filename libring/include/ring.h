@@ -682,6 +682,10 @@ struct ring_check_report {
 	uint64_t dropped_slots;	  /* slots turned into skips by ring_repair */
 	uint64_t dead_entries;	  /* process-table entries of dead processes */
 	char first_problem[128];  /* description of the first problem */
+	uint64_t dropped_stretches; /* runs of slots holding no committed
+				     * message, each turned into one skip */
+	uint64_t renumbered;	  /* committed messages written after damage
+				   * to the tail, kept under repaired numbers */
 };
 
 /*
@@ -695,8 +699,13 @@ int ring_check(struct ring *r, struct ring_check_report *rep);
 /*
  * ring_repair - bring a ring left half-written (e.g. by a crash, or copied
  * from a crashed machine) back to consistency: uncommitted or corrupt claims
- * behind the tail become skip records, impossible cursors are clamped, dead
- * process entries are freed. Must not run while producers are live.
+ * behind the tail become skip records (each run counted in
+ * dropped_stretches, its slots in dropped_slots), impossible cursors are
+ * clamped, dead process entries are freed. A tail at an impossible
+ * distance from every cursor is damage to the tail: the messages committed
+ * after it are renumbered (renumbered) and the tail put after them, so
+ * that no committed message is dropped. Committed messages are never
+ * skipped by a repair. Must not run while producers are live.
  * Returns 0 with @rep filled in, or -errno.
  */
 int ring_repair(struct ring *r, struct ring_check_report *rep);

@@ -57,6 +57,100 @@ static bool live_claim_contains(struct ring *r, uint64_t p)
 	return false;
 }
 
+/*
+ * Where cursor @c stands against @tail: within a ring behind (0), ahead by
+ * at most a ring (1, a write not yet seen), or farther either way (2): a
+ * distance no protocol step makes, so either the cursor or the tail was
+ * damaged. Unsigned differences: no signed overflow at 2^63.
+ */
+static int cursor_distance(const struct ring *r, uint64_t c, uint64_t tail)
+{
+	if (tail - c <= r->geo.slot_count)
+		return 0;
+	if (c - tail <= r->geo.slot_count)
+		return 1;
+	return 2;
+}
+
+/* Slots of the message or skip record whose header is at @p's slot, or 0
+ * if the header is not one (checked as rl_message_at() checks it). */
+static uint64_t header_slots(struct ring *r, uint64_t p)
+{
+	const struct rl_msg_hdr *h = (const struct rl_msg_hdr *)rl_slot(r, p);
+	uint32_t len = load_relaxed(&h->len), flags = load_relaxed(&h->flags);
+
+	if (flags == RL_HDR_SKIP)
+		return len && len <= r->geo.slot_count ? len : 0;
+	if (flags || len > r->geo.max_message)
+		return 0;
+	return rl_msg_slots(r, len);
+}
+
+/*
+ * The tail is the damaged one when every active group's cursor is at an
+ * impossible distance from it while the cursors lie within a ring of each
+ * other. Then the messages written since the damage sit in the slots after
+ * the newest cursor's retained ones, under commit words of the damaged
+ * numbering (the same slot, another lap). Renumber them in the cursors'
+ * frame and put the tail after them: nothing committed is lost.
+ * Returns the tail to go on with.
+ */
+static uint64_t check_tail(struct ring *r, struct ring_check_report *rep,
+			   uint64_t tail, bool fix)
+{
+	uint64_t lo = 0, hi = 0, p, n;
+	unsigned groups = 0, far = 0;
+
+	for (uint32_t i = 0; i < r->geo.groups; i++) {
+		struct rl_group *g = &r->groups[i];
+		uint64_t c;
+
+		if (load_acquire(&g->state) != RL_GROUP_ACTIVE)
+			continue;
+		c = load_acquire(&g->cursor);
+		if (!groups++) {
+			lo = hi = c;
+		} else {
+			if (pos_diff(c, lo) < 0)
+				lo = c;
+			if (pos_diff(c, hi) > 0)
+				hi = c;
+		}
+		far += cursor_distance(r, c, tail) == 2;
+	}
+	if (!groups || far != groups || hi - lo > r->geo.slot_count)
+		return tail;
+	/* From the newest cursor: messages of either numbering, in order. */
+	for (p = hi; p - lo < r->geo.slot_count; p += n) {
+		uint64_t w = load_acquire(&r->commit[p & r->mask]);
+
+		n = header_slots(r, p);
+		if (!n || w == 0 || ((w - 1 - p) & r->mask) != 0)
+			break; /* never written for this slot's positions */
+		if (w != p + 1 && pos_diff(w - 1, tail) >= 0)
+			break; /* a message of the damaged numbering's future */
+		if (w != p + 1) {
+			/* Older laps hold stale words too: only a word of the
+			 * damaged numbering behind its tail is one of ours. */
+			if (tail - (w - 1) > r->geo.slot_count)
+				break;
+			rep->renumbered++;
+			if (fix)
+				/* R1: the header and payload were published with
+				 * the old word; the new one names the same bytes. */
+				store_release(&r->commit[p & r->mask], p + 1);
+		}
+	}
+	problem(rep, "tail %llu is at an impossible distance from every cursor (%llu..%llu): set to %llu",
+		(unsigned long long)tail, (unsigned long long)lo,
+		(unsigned long long)hi, (unsigned long long)p);
+	if (!fix)
+		return p;
+	store_release(&r->hot->tail, p);
+	rep->repaired++;
+	return p;
+}
+
 /* The oldest position any active group still needs (the tail if none),
  * counting damaged cursors as problems. */
 static uint64_t check_cursors(struct ring *r, struct ring_check_report *rep,
@@ -67,6 +161,7 @@ static uint64_t check_cursors(struct ring *r, struct ring_check_report *rep,
 	for (uint32_t i = 0; i < r->geo.groups; i++) {
 		struct rl_group *g = &r->groups[i];
 		uint64_t c;
+		int dist;
 
 		if (load_acquire(&g->state) == RL_GROUP_FREE)
 			continue;
@@ -89,18 +184,20 @@ static uint64_t check_cursors(struct ring *r, struct ring_check_report *rep,
 			}
 		}
 		c = load_acquire(&g->cursor);
-		if (pos_diff(c, tail) > 0 ||
-		    pos_diff(tail, c) > (int64_t)r->geo.slot_count) {
-			problem(rep, "group '%.47s' cursor %llu outside [tail-%llu, tail=%llu]",
+		dist = cursor_distance(r, c, tail);
+		if (dist) {
+			problem(rep, "group '%.47s' cursor %llu %s tail %llu",
 				g->name, (unsigned long long)c,
-				(unsigned long long)r->geo.slot_count,
+				dist == 1 ? "ahead of the" :
+					    "at an impossible distance from the",
 				(unsigned long long)tail);
 			if (!fix)
 				continue;
-			c = pos_diff(c, tail) > 0 ?
-				    tail :
-				    rl_next_known_start(r, tail - r->geo.slot_count - 1,
-							tail);
+			/* Ahead: nothing there yet. Impossible: from the
+			 * oldest message retained, so none is passed over. */
+			c = dist == 1 ? tail :
+					rl_next_known_start(r, tail - r->geo.slot_count - 1,
+							    tail);
 			store_release(&g->cursor, c);
 			rep->repaired++;
 		}
@@ -152,6 +249,7 @@ static void check_messages(struct ring *r, struct ring_check_report *rep,
 				/* R1 as in publish_commit(). */
 				store_release(&r->commit[p & r->mask], p + 1);
 				rep->dropped_slots += q - p;
+				rep->dropped_stretches++;
 				rep->repaired++;
 			}
 		}
@@ -209,6 +307,7 @@ static int check_or_repair(struct ring *r, struct ring_check_report *rep,
 		return -EROFS;
 	memset(rep, 0, sizeof(*rep));
 	tail = load_acquire(&r->hot->tail);
+	tail = check_tail(r, rep, tail, fix);
 	from = check_cursors(r, rep, tail, fix);
 	if (fix)
 		rl_group_clear_abandoned(r);
