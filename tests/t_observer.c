@@ -502,6 +502,44 @@ static void test_wrap(void)
 	ring_close(r);
 }
 
+/* A tail put back behind the observer (a repair of a damaged tail). */
+static void test_tail_back(void)
+{
+	char path[TU_PATH_MAX], why[200] = "";
+	struct ring *r = make_ring(path, 1 << 16, 16, 0, RING_FULL_WAIT);
+	struct ring_observer *o;
+	struct ring_observer_stats st;
+	struct ring_stats rs;
+	struct ring_msg m;
+	struct rl_super sb;
+	unsigned char buf[256];
+	uint64_t back;
+
+	is(send_range(r, 0, 20), 0, "20 messages");
+	is(ring_observer_open(path, 0, &o), 0, "observer");
+	is(ring_observer_seek(o, RING_OBSERVE_NEWEST, 0), 0, "after the newest");
+	ring_stats(r, &rs);
+	back = rs.tail - 7;
+	ring_close(r);
+	tu_file_peek(path, 0, &sb, sizeof(sb));
+	tu_file_patch(path, (off_t)(sb.hot_off + offsetof(struct rl_hot, tail)),
+		      &back, sizeof(back));
+	tu_file_patch(path,
+		      (off_t)(sb.hot_off + offsetof(struct rl_hot, cached_min)),
+		      &back, sizeof(back));
+	is(ring_observer_copy(o, &m, buf, sizeof(buf), RING_NONBLOCK, NULL),
+	   -EAGAIN, "the tail moved back behind it: nothing to read");
+	ring_observer_stats(o, &st);
+	is(st.position, back, "the observer goes on at the tail");
+	if (ring_open(path, 0, &r))
+		bail_out("ring_open");
+	is(send_range(r, 20, 23), 0, "3 more messages");
+	ok(copy_expect(o, 20, 23, why, sizeof(why)) == 0,
+	   "the observer gets them %s", why);
+	ring_observer_close(o);
+	ring_close(r);
+}
+
 static void test_errors(void)
 {
 	struct ring_observer *o = NULL;
@@ -522,7 +560,7 @@ static void test_errors(void)
 int main(void)
 {
 	tu_guard(120);
-	plan(88);
+	plan(95);
 	test_basic();
 	test_abort_and_wait();
 	test_sleep();
@@ -531,6 +569,7 @@ int main(void)
 	test_holds_nobody();
 	test_dead_claim();
 	test_wrap();
+	test_tail_back();
 	test_errors();
 	return exit_status();
 }

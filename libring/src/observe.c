@@ -275,6 +275,13 @@ static int next_message(struct ring_observer *o, struct ring_msg *m,
 		tail = load_acquire(&r->hot->tail);
 		if (pos_diff(tail, o->pos) > (int64_t)r->geo.slot_count)
 			return overrun(o, tail);
+		if (unlikely(pos_diff(tail, o->pos) < 0)) {
+			/* The tail never moves back, but a repair may put a
+			 * damaged one back (renumbering what was sent since),
+			 * and a damaged file may say anything: go on at it. */
+			o->pos = tail;
+			o->stuck_since = 0;
+		}
 		if (pos_diff(tail, o->pos) > 0 &&
 		    (spun >= r->spins || spun >= RL_OBS_RESOLVE_SPINS ||
 		     (flags & RING_NONBLOCK))) {
