@@ -170,13 +170,62 @@ static int flush(struct cli_buf *out)
 
 #define TAIL_FLUSH_BYTES (256u << 10)
 
+/* Longest single wait: a signal that comes while the call is not asleep
+ * (RING_INTR only ends a sleep) is seen this much later at most. */
+#define TAIL_SLICE_MS 200
+
+/*
+ * Wait up to @timeout_ms (-1: no limit) for the next message, in slices,
+ * looking at the stop flag between them. Returns as ring_observer_copy();
+ * -EINTR once a signal asked to stop.
+ */
+static int wait_copy(struct ring_observer *o, struct ring_msg *m, void *buf,
+		     size_t size, int64_t timeout_ms)
+{
+	struct timespec now, end, slice;
+	int64_t left;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	end = now;
+	if (timeout_ms >= 0) {
+		end.tv_sec += timeout_ms / 1000;
+		end.tv_nsec += (timeout_ms % 1000) * 1000000;
+		if (end.tv_nsec >= 1000000000) {
+			end.tv_sec++;
+			end.tv_nsec -= 1000000000;
+		}
+	}
+	for (;;) {
+		if (stop)
+			return -EINTR;
+		left = TAIL_SLICE_MS;
+		if (timeout_ms >= 0) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left = (end.tv_sec - now.tv_sec) * 1000 +
+			       (end.tv_nsec - now.tv_nsec) / 1000000;
+			if (left > TAIL_SLICE_MS)
+				left = TAIL_SLICE_MS;
+			if (left < 0)
+				left = 0;
+		}
+		rc = ring_observer_copy(o, m, buf, size, RING_INTR,
+					cli_deadline_after_ms(left, &slice));
+		if (rc != -ETIMEDOUT)
+			return rc;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (timeout_ms >= 0 &&
+		    (now.tv_sec > end.tv_sec ||
+		     (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec)))
+			return -ETIMEDOUT;
+	}
+}
+
 /* Read and write until done; returns the exit status. */
 static int tail(const struct tail_args *a, struct ring_observer *o)
 {
 	struct cli_buf out = { 0 };
 	struct ring_observer_stats st;
-	const struct timespec *deadline;
-	struct timespec ts;
 	struct ring_msg m;
 	size_t size = ring_max_message(ring_observer_ring(o));
 	void *buf = malloc(size ? size : 1);
@@ -191,9 +240,7 @@ static int tail(const struct tail_args *a, struct ring_observer *o)
 			/* Caught up: show what we have, then wait. */
 			if ((wrc = flush(&out)))
 				break;
-			deadline = cli_deadline_after_ms(a->timeout_ms, &ts);
-			rc = ring_observer_copy(o, &m, buf, size, RING_INTR,
-						deadline);
+			rc = wait_copy(o, &m, buf, size, a->timeout_ms);
 		}
 		if (rc == -EAGAIN || rc == -EINTR)
 			break;

@@ -14,6 +14,13 @@ TAP_GROUP=g
 
 sum() { sha256sum "/dev/shm/$1" | cut -d' ' -f1; }
 
+# reap PID: its exit status, waiting at most 10 s (then SIGKILL: 137).
+reap() {
+	for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$1" 2>/dev/null
+	wait "$1"
+}
+
 # --- reading without consuming -------------------------------------------
 R=$(new_ring plain --capacity 1M --timestamps)
 printf 'one\ntwo\n\nfour\n' | t "$BIN/ring-send" "$R" -q
@@ -78,7 +85,7 @@ sleep 0.2
 printf 'late 1\nlate 2\n' | t "$BIN/ring-send" "$R" -q
 for _ in $(seq 100); do [ "$(wc -l < "$TMP/out")" -ge 2 ] && break; sleep 0.05; done
 kill -TERM "$tail_pid"
-wait "$tail_pid"
+reap "$tail_pid"
 is "$?" 0 "--follow ends on SIGTERM with status 0"
 printf 'late 1\nlate 2\n' > "$TMP/want"
 cmp -s "$TMP/out" "$TMP/want"
@@ -129,8 +136,8 @@ t "$BIN/ring-recv" "$S" --group g | wc -l > "$TMP/out"
 is "$(cat "$TMP/out")" 2000 "and the group gets all of them"
 kill -CONT "$stop_pid"
 kill -TERM "$stop_pid"
-wait "$stop_pid"
-is "$?" 0 "the continued ring-tail ends normally"
+reap "$stop_pid"
+is "$?" 0 "the continued ring-tail ends normally on SIGTERM"
 
 # --- as a user who may only read ------------------------------------------
 if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
