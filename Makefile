@@ -5,6 +5,7 @@
 #   make check SANITIZE=address,undefined
 #   make demo            two producers and a reader through a ring in /dev/shm
 #   make bench           transport comparison (bench/README.md)
+#   make python          the Python module (python/rules.mk)
 #   make install PREFIX=/usr/local DESTDIR=
 #
 # Each directory adds its own rules in a fragment (*/rules.mk) so that the
@@ -85,6 +86,7 @@ include libring/rules.mk
 -include man/rules.mk
 -include tests/fuzz.mk
 -include tests/model/rules.mk
+-include python/rules.mk
 
 all: $(LIB_A) $(LIB_SO) $(BINS)
 

@@ -121,7 +121,9 @@ enum ring_full_policy {
 /* ring_open() flags. */
 #define RING_OPEN_RDONLY 0x1u	     /* map read-only: stats and info only */
 #define RING_OPEN_SINGLE_PRODUCER 0x2u /* caller promises to be the only producer
-					* anywhere: claims use a plain store */
+					* anywhere: room is claimed in runs of
+					* 256 slots by a plain store, messages
+					* placed in them (ring_create(3)) */
 #define RING_OPEN_PREFAULT 0x4u	     /* touch every page at open (MAP_POPULATE) */
 #define RING_OPEN_FOREIGN 0x8u	     /* accept a ring owned by another user
 					(ring_open; see H15 in its page) */

@@ -113,7 +113,25 @@ static bool data_ready(void *arg)
 	return w->caught_up && load_acquire(&r->hot->tail) != w->pos;
 }
 
-/* Wait until the producers are RL_COALESCE_SLOTS ahead, or until @until. */
+/*
+ * Have the producers committed a message starting within the 8 positions
+ * from @p (one line of the commit array)? Messages of up to 8 slots leave
+ * a start in every such window.
+ */
+static bool committed_near(struct ring *r, uint64_t p)
+{
+	for (uint64_t q = p; q != p + 8; q++)
+		/* A1 as in rl_message_at(); only a hint here. */
+		if (load_relaxed(&r->commit[q & r->mask]) == q + 1)
+			return true;
+	return false;
+}
+
+/*
+ * Wait until the producers are RL_COALESCE_SLOTS ahead, or until @until.
+ * Ahead is read off the commit array, not the tail: a single producer's
+ * tail runs ahead of its messages, and the tail is a line producers write.
+ */
 static void coalesce(struct ring_reader *rd, uint64_t until)
 {
 	struct ring *r = rd->r;
@@ -124,8 +142,7 @@ static void coalesce(struct ring_reader *rd, uint64_t until)
 	do {
 		for (int i = 0; i < RL_COALESCE_CHUNK; i++)
 			cpu_relax();
-	} while (pos_diff(load_relaxed(&r->hot->tail), rd->pos) < (int64_t)want &&
-		 rl_now_ns() < until);
+	} while (!committed_near(r, rd->pos + want) && rl_now_ns() < until);
 }
 
 /*

@@ -489,7 +489,7 @@ int ring_close(struct ring *r)
 		while (r->readers)
 			rl_reader_free(r->readers);
 		for (struct rl_local *l = r->locals; l; l = l->next) {
-			rl_abort_claim_of(r, l);
+			rl_producer_close(r, l);
 			rl_entry_release(r, l->idx);
 		}
 		close(r->fd); /* drops every OFD lock this handle held */

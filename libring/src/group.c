@@ -272,6 +272,42 @@ static void intents_settle(void)
  * So the group never starts where producers may still overwrite, and the
  * minimum never forgets it.
  */
+/*
+ * Where the newest messages start: the tail, or, when it is smaller, the
+ * first position not yet committed of a claim held now (a single
+ * producer's run holds room ahead of its messages: a group created from
+ * the newest message must still get the run's next ones).
+ */
+uint64_t rl_newest_start(struct ring *r, uint64_t tail)
+{
+	uint64_t pos = tail;
+
+	for (uint32_t i = 0; i < r->geo.procs; i++) {
+		struct rl_proc *e = &r->procs[i];
+		struct ring_msg m;
+		uint64_t s, end, p;
+		int at;
+
+		/* A4: pairs with R4 in rl_entry_alloc(). */
+		if (load_acquire(&e->state) != RL_PROC_USED ||
+		    (load_acquire(&e->claim_state) & RL_CLAIM_MASK) != RL_CLAIM_HELD)
+			continue;
+		s = load_relaxed(&e->claim_start);
+		end = load_relaxed(&e->claim_end);
+		if (pos_diff(end, s) <= 0 || pos_diff(tail, end) < 0 ||
+		    tail - s > r->geo.slot_count)
+			continue; /* stale or damaged */
+		for (p = s; pos_diff(end, p) > 0; p += m.slots) {
+			at = rl_message_at(r, p, &m);
+			if (at != AT_MESSAGE && at != AT_SKIP)
+				break;
+		}
+		if (pos_diff(p, pos) < 0)
+			pos = p;
+	}
+	return pos;
+}
+
 static void place_group(struct ring *r, uint32_t gi, unsigned flags)
 {
 	struct rl_group *g = &r->groups[gi];
@@ -282,7 +318,7 @@ static void place_group(struct ring *r, uint32_t gi, unsigned flags)
 	uint64_t m = scan_min(r, tail, (int)gi, &others);
 
 	if (flags & RING_FROM_NEWEST)
-		pos = tail;
+		pos = rl_newest_start(r, tail);
 	else if (others)
 		pos = m;
 	else if (r->max_slots < count)

@@ -18,6 +18,7 @@
 #include "sched_point.h"
 
 #define RL_DEFAULT_SPINS 1000u
+#define RL_RUN_SLOTS 256u /* a single producer's room per claim (produce.c) */
 #define RL_NO_ENTRY UINT32_MAX /* a reader that found the process table full */
 #define RL_DEFAULT_RECOVERY_MS 100u
 /* How often a waiting call looks at the file's size (sigbus.c). */
@@ -33,9 +34,14 @@ struct rl_local {
 	pid_t tid;
 	uint32_t idx;		/* process-table entry */
 	struct rl_proc *me;	/* &procs[idx] */
-	bool claim_open;
-	uint64_t claim_start;
+	bool claim_open;	/* a message (or batch) claimed, not committed */
+	uint64_t claim_start;	/* its positions */
 	uint64_t claim_end;
+	/* Single producer: a run of room claimed ahead of the messages
+	 * (produce.c). The entry's HELD claim is [claim, run_end). */
+	bool run_open;
+	uint64_t run_next;	/* first position of the run not yet used */
+	uint64_t run_end;
 	bool kicked;		/* kicked_min is set */
 	uint64_t kicked_min;	/* minimum at this thread's last full-ring kick */
 	struct rl_local *next;
@@ -179,6 +185,9 @@ void rl_group_clear_abandoned(struct ring *r);
 int rl_group_find(struct ring *r, const char *name);
 int rl_group_name_ok(const char *name);
 uint64_t rl_group_lock_off(const struct ring *r, uint32_t gidx);
+/* The tail, or the first position not yet committed of a claim held now
+ * if that is smaller: where the newest messages start. */
+uint64_t rl_newest_start(struct ring *r, uint64_t tail);
 int rl_group_lease_try(struct ring *r, uint32_t gi);
 void rl_group_lease_drop(struct ring *r, uint32_t gi, int locked);
 bool rl_group_lease_alive(struct ring *r, uint32_t gi);
@@ -200,6 +209,8 @@ uint64_t rl_next_known_start(struct ring *r, uint64_t c, uint64_t tail);
 
 /* ---- produce.c ---- */
 void rl_abort_claim_of(struct ring *r, struct rl_local *l);
+/* Abort an open claim and close the run of thread state @l (at close). */
+void rl_producer_close(struct ring *r, struct rl_local *l);
 
 /* ---- consume.c ---- */
 void rl_reader_free(struct ring_reader *rd);

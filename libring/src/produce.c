@@ -24,6 +24,19 @@
  * A reader that finds commit[c] != c + 1 while the tail is past c looks at
  * the entries whose intent or claim contains c (recover.c): live ones are
  * waited for, dead ones skipped.
+ *
+ * A single producer (RING_OPEN_SINGLE_PRODUCER) claims room a run of
+ * RL_RUN_SLOTS at a time, by the same steps, and then places message after
+ * message in it with no shared store but the message's own: header,
+ * payload, commit word. Its entry's HELD claim covers the rest of the run,
+ * so readers wait at the first position not yet written as they wait for
+ * any live claim, and skip it if the producer dies, as any dead claim
+ * (rule 1 of recover.c: committed messages before it are delivered). A
+ * message that does not fit in what is left closes the run: the rest
+ * becomes one skip record (which needs a slot that holds a header: runs
+ * are used where slot_size >= hdr_size) and a new run is claimed. Nobody
+ * else claims, so the run costs other producers nothing; a batch closes
+ * the run first and claims as it always did.
  */
 #include <errno.h>
 #include <string.h>
@@ -246,6 +259,7 @@ static inline void close_claim(struct rl_local *l)
 	/* R8: after the commit words; pairs with A8 in rl_resolve_stuck(). */
 	store_release(&l->me->claim_state, RL_CLAIM_NONE);
 	l->claim_open = false;
+	l->run_open = false;
 }
 
 static inline void count(uint64_t *counter, uint64_t n)
@@ -263,9 +277,43 @@ static inline void finish_claim(struct ring *r, struct rl_local *l,
 {
 	publish_commit(r, pos);
 	RL_SCHED("claim:commit");
-	close_claim(l);
+	if (l->run_open)
+		l->claim_open = false; /* the run's claim stays HELD */
+	else
+		close_claim(l);
 	count(counter, 1);
 	rl_wake(r, &r->hot->data);
+}
+
+/* Does this handle place single messages in runs? */
+static inline bool uses_runs(const struct ring *r)
+{
+	return (r->open_flags & RING_OPEN_SINGLE_PRODUCER) &&
+	       r->geo.slot_size >= r->geo.hdr_size;
+}
+
+/*
+ * Close thread @l's run: what is left of it becomes one skip record (a
+ * message published as any other, R1), and the entry's claim is closed.
+ */
+static void close_run(struct ring *r, struct rl_local *l)
+{
+	if (!l->run_open)
+		return;
+	if (l->run_next != l->run_end) {
+		write_header(r, l->run_next, (uint32_t)(l->run_end - l->run_next),
+			     0, RL_HDR_SKIP);
+		publish_commit(r, l->run_next);
+	}
+	close_claim(l);
+	rl_wake(r, &r->hot->data);
+}
+
+void rl_producer_close(struct ring *r, struct rl_local *l)
+{
+	if (l->claim_open)
+		rl_abort_claim_of(r, l);
+	close_run(r, l);
 }
 
 static __attribute__((always_inline)) inline int
@@ -326,6 +374,28 @@ static inline bool claim_fast(struct ring *r, struct rl_local *l,
 }
 
 /*
+ * A single producer's next run: close the current one, claim a run of
+ * RL_RUN_SLOTS (or just @slots, if the ring has no more room). Returns 0
+ * with *@posp, the run's first position, or a negative errno.
+ */
+static int claim_run(struct ring *r, struct rl_local *l, uint32_t slots,
+		     unsigned flags, const struct timespec *deadline,
+		     uint64_t *posp)
+{
+	uint32_t prefix[2] = { slots, slots > RL_RUN_SLOTS ? slots : RL_RUN_SLOTS };
+	int k;
+
+	close_run(r, l);
+	k = claim(r, l, prefix, 2, flags, deadline, posp);
+	if (k < 0)
+		return k;
+	l->run_open = true;
+	l->run_next = *posp;
+	l->run_end = *posp + prefix[k - 1];
+	return 0;
+}
+
+/*
  * Claim room for one message of @len bytes and write its header: the part
  * ring_reserve() and ring_send() share. Returns 0 with *@lp and *@posp, or
  * a negative errno (a drop counted).
@@ -345,7 +415,22 @@ claim_one(struct ring *r, size_t len, uint32_t type, unsigned flags,
 	if (unlikely(len > r->geo.max_message))
 		return -EMSGSIZE;
 	slots = rl_msg_slots(r, len);
-	if (unlikely(!claim_fast(r, l, slots, posp))) {
+	if (uses_runs(r)) {
+		if (likely(l->run_open && l->run_end - l->run_next >= slots)) {
+			*posp = l->run_next;
+		} else {
+			err = claim_run(r, l, slots, flags, deadline, posp);
+			if (unlikely(err < 0)) {
+				if (err == -ENOBUFS)
+					count(&l->me->dropped, 1);
+				return err;
+			}
+		}
+		l->run_next = *posp + slots;
+		l->claim_open = true;
+		l->claim_start = *posp;
+		l->claim_end = *posp + slots;
+	} else if (unlikely(!claim_fast(r, l, slots, posp))) {
 		err = claim(r, l, &slots, 1, flags, deadline, posp);
 		if (unlikely(err < 0)) {
 			if (err == -ENOBUFS)
@@ -425,7 +510,8 @@ int ring_commit(struct ring *r, struct ring_claim *c)
 void rl_abort_claim_of(struct ring *r, struct rl_local *l)
 {
 	if (!l->claim_open) {
-		store_release(&l->me->claim_state, RL_CLAIM_NONE);
+		if (!l->run_open) /* a run's claim stays until the run ends */
+			store_release(&l->me->claim_state, RL_CLAIM_NONE);
 		return;
 	}
 	write_header(r, l->claim_start, (uint32_t)(l->claim_end - l->claim_start),
@@ -487,6 +573,7 @@ int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
 		return err;
 	if (n > RL_BATCH_MAX)
 		n = RL_BATCH_MAX;
+	close_run(r, l);
 	for (unsigned i = 0; i < n; i++) {
 		if (msgs[i].len > r->geo.max_message) {
 			if (i == 0)

@@ -30,6 +30,15 @@
  * -DBUG1: the reader's re-check before an unbounded sleep looks at the
  * commit word only, and producers that find the ring full do not wake
  * readers (the defect of a ring full of dead claims).
+ *
+ * -DRUN: one single producer (RING_OPEN_SINGLE_PRODUCER) that claims a run
+ * of 2 slots and places K messages of 1 slot in runs one at a time, as
+ * produce.c claim_run() and claim_one() do: a message that does not fit
+ * closes the run with a skip record over its rest; the run's claim stays
+ * HELD between messages, so the reader waits at its first unused position
+ * while the producer lives and skips the run's rest when it dies.
+ * -DRUN -DBUG7: the run's claim is closed after each message (the HELD
+ * state withdrawn while room is still claimed).
  */
 #ifndef N
 #define N 3           /* slots */
@@ -115,6 +124,73 @@ dead:
 	skip
 }
 
+
+#ifdef RUN
+/* claim_run(): close the run (skip over its rest), claim a new one */
+proctype sp_producer()
+{
+	byte t, k, next, rend, m;
+	bool open = 0;
+	alive[0] = 1;
+	for (k : 1 .. K) {
+		if
+		:: open && next < rend -> skip
+		:: else ->
+			if
+			:: open ->
+				/* close_run(): the rest is a skip record */
+				if
+				:: next < rend ->
+					atomic { slotpos[next % N] = next; msglen[next % N] = rend - next };
+					DIE(0);
+					commit[next % N] = next + 1;
+					DIE(0)
+				:: else -> skip
+				fi;
+				e_state[0] = NONE; won[0] = 0; open = 0;
+				wake();
+				DIE(0)
+			:: else -> skip
+			fi;
+claim:
+			t = tail;
+			atomic { e_start[0] = t; e_end[0] = t + 2; e_state[0] = INTENT };
+			DIE(0);
+			m = cursor;
+			if
+			:: t + 2 - m > N ->
+				e_state[0] = NONE;
+				DIE(0);
+				(cursor != m);
+				goto claim
+			:: else -> skip
+			fi;
+			atomic { tail = t + 2; won[0] = 1 };   /* the plain store */
+			DIE(0);
+			e_state[0] = HELD;
+			DIE(0);
+			open = 1; next = t; rend = t + 2
+		fi;
+		/* a message of 1 slot at next */
+		atomic {
+			assert(next < N + cursor);
+			slotpos[next % N] = next;
+			msglen[next % N] = 1
+		};
+		DIE(0);
+		commit[next % N] = next + 1;      /* R1 */
+		next++;
+#ifdef BUG7
+		e_state[0] = NONE; won[0] = 0; open = 0;
+#endif
+		DIE(0);
+		wake()
+	};
+	alive[0] = 0;
+dead:
+	skip
+}
+#endif
 
 /* rl_next_known_start(): first committed start after c, live claim start, or tail */
 inline next_known(c, tl, res) {
@@ -228,10 +304,14 @@ init {
 	byte i;
 	for (i : 0 .. N - 1) { slotpos[i] = 255; commit[i] = i };
 	atomic {
+#ifdef RUN
+		run sp_producer();
+#else
 		run producer(0);
 		run producer(1);
 #if P > 2
 		run producer(2);
+#endif
 #endif
 		run reader()
 	}
