@@ -502,6 +502,39 @@ static void test_wrap(void)
 	ring_close(r);
 }
 
+/* A single producer (RING_OPEN_SINGLE_PRODUCER) claims runs of slots
+ * ahead of its messages: the observer waits inside the open run (a live
+ * claim) and gets every message. */
+static void test_single_producer(void)
+{
+	char path[TU_PATH_MAX], why[200] = "";
+	struct ring *r = make_ring(path, 1 << 20, 16, 0, RING_FULL_WAIT);
+	struct ring_observer *o;
+	struct ring_observer_stats st;
+	struct ring_msg m;
+	struct ring *sp;
+	unsigned char buf[256];
+
+	is(ring_open(path, RING_OPEN_SINGLE_PRODUCER, &sp), 0,
+	   "a single-producer handle");
+	is(ring_observer_open(path, 0, &o), 0, "observer");
+	is(send_range(sp, 0, 500), 0, "500 messages");
+	ok(copy_expect(o, 0, 500, why, sizeof(why)) == 0,
+	   "the observer gets them all %s", why);
+	is(ring_observer_copy(o, &m, buf, sizeof(buf), RING_NONBLOCK, NULL),
+	   -EAGAIN, "inside the producer's open run: nothing yet, no skip");
+	is(send_range(sp, 500, 600), 0, "100 more");
+	ok(copy_expect(o, 500, 600, why, sizeof(why)) == 0,
+	   "and then the next ones %s", why);
+	ring_observer_stats(o, &st);
+	ok(st.delivered == 600 && st.lost == 0 && st.overruns == 0,
+	   "600 delivered, nothing lost (%llu slots of closed runs skipped)",
+	   (unsigned long long)st.skipped);
+	ring_close(sp);
+	ring_observer_close(o);
+	ring_close(r);
+}
+
 /* A tail put back behind the observer (a repair of a damaged tail). */
 static void test_tail_back(void)
 {
@@ -560,7 +593,7 @@ static void test_errors(void)
 int main(void)
 {
 	tu_guard(120);
-	plan(95);
+	plan(103);
 	test_basic();
 	test_abort_and_wait();
 	test_sleep();
@@ -569,6 +602,7 @@ int main(void)
 	test_holds_nobody();
 	test_dead_claim();
 	test_wrap();
+	test_single_producer();
 	test_tail_back();
 	test_errors();
 	return exit_status();
