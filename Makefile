@@ -118,7 +118,7 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' \
 		libring/libring.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libring.pc
 	for b in $(BINS); do install -m 0755 $$b $(DESTDIR)$(BINDIR)/; done
-	for d in 1 3 7; do \
+	for d in 1 3 5 7; do \
 		ls man/*.$$d >/dev/null 2>&1 || continue; \
 		install -d $(DESTDIR)$(MANDIR)/man$$d; \
 		install -m 0644 man/*.$$d $(DESTDIR)$(MANDIR)/man$$d/; \

@@ -63,3 +63,9 @@ bench-compare: $(BIN)/ring-bench $(BUILD)/bench-ceiling/ring-ceiling
 
 # tests/bench_smoke.t runs ring-ceiling and compare.sh too.
 check: $(BUILD)/bench-ceiling/ring-ceiling
+
+# Producer throughput with and without observers attached (bench/observers.c).
+BINS += $(BIN)/ring-observer-bench
+$(BIN)/ring-observer-bench: $(BUILD)/bench/observers.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROG_LDLIBS)

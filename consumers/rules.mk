@@ -1,6 +1,11 @@
 # consumers: programs that read from a ring. ring-ship links zlib (see
 # tools/rules.mk for the check that it is installed).
-BINS += $(BIN)/ring-recv $(BIN)/ring-ship
+BINS += $(BIN)/ring-recv $(BIN)/ring-ship $(BIN)/ring-tail
+
+$(BIN)/ring-tail: $(BUILD)/consumers/ring-tail.o $(BUILD)/tools/cli.o \
+		$(BUILD)/tools/cli_observe.o $(LIB_A)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROG_LDLIBS)
 
 $(BIN)/ring-recv: $(BUILD)/consumers/ring-recv.o $(BUILD)/tools/cli.o $(LIB_A)
 	@mkdir -p $(BIN)

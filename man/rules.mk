@@ -1,9 +1,9 @@
-# man: section 3 (API) and 7 (overview) pages of libring, and the section 1
-# pages of the programs. The top Makefile installs man/*.1, man/*.3, man/*.7.
+# man: section 3 (API), 5 (file format) and 7 (overview) pages of libring, and the section 1
+# pages of the programs. The top Makefile installs man/*.1, man/*.3, man/*.5, man/*.7.
 #
 #   make man-check   render every page and fail on any groff warning;
 #                    a link page (.so) must name a page that exists here.
-MAN_PAGES := $(wildcard man/*.1 man/*.3 man/*.7)
+MAN_PAGES := $(wildcard man/*.1 man/*.3 man/*.5 man/*.7)
 
 .PHONY: man-check
 man-check:

@@ -18,7 +18,7 @@ soname=$(readelf -d "$dest/usr/lib/libring.so.0" 2>/dev/null | sed -n 's/.*SONAM
 ok "$([ "$soname" = libring.so.0 ]; echo $?)" "SONAME is libring.so.0 ($soname)"
 others=$(nm -D --defined-only "$dest/usr/lib/libring.so.0" | awk '$2 ~ /^[TDBR]$/ {print $3}' | grep -v '^ring_' | tr '\n' ' ')
 ok "$([ -z "$others" ]; echo $?)" "only ring_* symbols exported${others:+ (also: $others)}"
-ok "$([ -x "$dest/usr/bin/ringctl" ] && [ -f "$dest/usr/share/man/man3/ring_open.3" ] && [ -f "$dest/usr/share/man/man7/libring.7" ]; echo $?)" "programs and manual pages"
+ok "$([ -x "$dest/usr/bin/ringctl" ] && [ -f "$dest/usr/share/man/man3/ring_open.3" ] && [ -f "$dest/usr/share/man/man7/libring.7" ] && [ -f "$dest/usr/share/man/man5/libring.5" ]; echo $?)" "programs and manual pages (sections 1, 3, 5, 7)"
 flags=$(PKG_CONFIG_SYSROOT_DIR="$dest" PKG_CONFIG_PATH="$dest/usr/lib/pkgconfig" pkg-config --cflags --libs libring 2>/dev/null)
 ok $? "pkg-config knows libring ($flags)"
 cat >"$dest/hello.c" <<'C'

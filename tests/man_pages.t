@@ -79,7 +79,7 @@ so_target() {
 
 pages=()
 links=()
-for f in "$MANDIR"/*.3 "$MANDIR"/*.7; do
+for f in "$MANDIR"/*.3 "$MANDIR"/*.5 "$MANDIR"/*.7; do
 	[ -f "$f" ] || continue
 	if [ -n "$(so_target "$f")" ]; then
 		links+=("$f")
@@ -150,6 +150,7 @@ for f in "${pages[@]}"; do
 	case "$f" in
 	*.3) need="NAME|LIBRARY|SYNOPSIS|DESCRIPTION|RETURN VALUE|ERRORS|SEE ALSO" ;;
 	*.7) need="NAME|DESCRIPTION|FILE FORMAT|GUARANTEES|FORK|CONCURRENCY|EXAMPLES|SEE ALSO" ;;
+	*.5) need="NAME|DESCRIPTION|SEE ALSO" ;;
 	esac
 	missing=
 	IFS='|' read -r -a sections <<< "$need"

@@ -1,6 +1,6 @@
 #!/bin/bash
-# prog_usage.t - the command lines of ringctl, ring-send, ring-recv and
-# ring-ship: --help, every usage error (one line on standard error naming
+# prog_usage.t - the command lines of ringctl, ring-send, ring-recv,
+# ring-tail and ring-ship: --help, every usage error (one line on standard error naming
 # the program, exit status 2) and every bad ring path (one line, status 1).
 # Runs from the repository root.
 
@@ -16,6 +16,8 @@ cases=(
 	"0|ring-send --help"
 	"0|ring-recv --help"
 	"0|ring-ship --help"
+	"0|ring-tail --help"
+	"0|ringctl dump --help"
 	# usage errors
 	"2|ringctl"
 	"2|ringctl frobnicate $R"
@@ -63,6 +65,15 @@ cases=(
 	"2|ring-recv $R --group g --count many"
 	"2|ring-recv $R --group g --timeout -1"
 	"2|ring-recv $R --group ''"
+	"2|ringctl dump"
+	"2|ringctl dump $R $R"
+	"2|ringctl check $R --dry-run"
+	"2|ring-tail"
+	"2|ring-tail $R extra"
+	"2|ring-tail $R --format xml"
+	"2|ring-tail $R --from yesterday"
+	"2|ring-tail $R --count many"
+	"2|ring-tail $R --group g"
 	"2|ring-ship"
 	"2|ring-ship $R --output $TMP/log"
 	"2|ring-ship $R --group g"
@@ -82,6 +93,10 @@ cases=(
 	"1|ring-send $TMP/notaring -m x"
 	"1|ring-recv $TMP/missing --group g"
 	"1|ring-recv $TMP/notaring --group g"
+	"1|ringctl dump $TMP/missing"
+	"1|ringctl dump $TMP/notaring"
+	"1|ring-tail $TMP/missing"
+	"1|ring-tail $TMP/notaring"
 	"1|ring-ship $TMP/missing --group g --output $TMP/log"
 	"1|ring-ship $TMP/notaring --group g --output $TMP/log"
 	"1|ring-send prog-$$-nosuchring -m x"

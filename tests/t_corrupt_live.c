@@ -5,7 +5,9 @@
  * superblock, which is validated only at open) while a reader and a
  * producer process run: they only ever get messages or clean errors, never
  * crash (built with SANITIZE=address they run under AddressSanitizer), and
- * no call overruns its deadline. A corrupt superblock makes ring_open fail
+ * no call overruns its deadline. An observer process reads the same ring
+ * meanwhile (copies and zero-copy views): it too gets only messages or
+ * clean errors. A corrupt superblock makes ring_open fail
  * with a specific error. ring_check finds planted problems and ring_repair
  * makes ring_check pass, also after the random corruption.
  */
@@ -37,6 +39,8 @@ struct shared {
 	int first_send_error;
 	int started;		/* children that opened the ring */
 	uint64_t payload_sum;	/* of every byte the reader received */
+	uint64_t obs_messages, obs_overruns, obs_badmsg, obs_other;
+	int obs_first_other;	/* first unexpected error of the observer */
 };
 
 static char ring_path[128];
@@ -93,6 +97,53 @@ static void reader(void)
 	ring_reader_close(rd);
 	ring_close(r);
 	sh->payload_sum = sum; /* the payload reads are not optimised away */
+	_exit(0);
+}
+
+/* Observer process: copies and views with deadlines, touching every
+ * payload byte. Exits 0 unless it could not start. */
+static void observer(void)
+{
+	static uint8_t buf[64 * 1024];
+	struct ring_observer *o;
+	uint64_t sum = 0, n = 0;
+
+	alarm(120);
+	if (ring_observer_open(ring_path, 0, &o) != 0)
+		_exit(10);
+	ring_set_recovery_ms(ring_observer_ring(o), 20);
+	ring_observer_set_poll(o, 200);
+	__atomic_add_fetch(&sh->started, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE)) {
+		struct timespec dl = crash_deadline_ms(CALL_MS);
+		uint64_t dl_ns = crash_now_ns() + CALL_MS * 1000000ull;
+		struct ring_msg m;
+		int rc;
+
+		if (n++ & 1) {
+			rc = ring_observer_copy(o, &m, buf, sizeof(buf), 0, &dl);
+		} else {
+			rc = ring_observer_peek(o, &m, 0, &dl);
+			if (rc == 0) {
+				const volatile uint8_t *p = m.data;
+
+				for (uint32_t i = 0; i < m.len; i++)
+					sum += p[i];
+				rc = ring_observer_release(o);
+			}
+		}
+		note_lateness(dl_ns);
+		if (rc == 0)
+			sh->obs_messages++;
+		else if (rc == -EOVERFLOW)
+			sh->obs_overruns++;
+		else if (rc == -EBADMSG)
+			sh->obs_badmsg++;
+		else if (rc != -ETIMEDOUT && !sh->obs_other++)
+			sh->obs_first_other = rc;
+	}
+	ring_observer_close(o);
+	sh->payload_sum += sum;
 	_exit(0);
 }
 
@@ -179,7 +230,7 @@ static void test_live(struct ring *r, uint64_t *rnd, unsigned seconds)
 {
 	struct ring_check_report rep;
 	struct areas a;
-	pid_t rd_pid, pr_pid;
+	pid_t rd_pid, pr_pid, ob_pid;
 	uint64_t end, writes = 0;
 	char why[64];
 	int status, rc;
@@ -192,11 +243,14 @@ static void test_live(struct ring *r, uint64_t *rnd, unsigned seconds)
 	pr_pid = crash_fork();
 	if (pr_pid == 0)
 		producer();
+	ob_pid = crash_fork();
+	if (ob_pid == 0)
+		observer();
 
 	/* Corrupt only once both are attached and a message went through:
 	 * the group must be intact when the reader opens it. */
 	end = crash_now_ns() + 10000000000ull;
-	while ((__atomic_load_n(&sh->started, __ATOMIC_ACQUIRE) < 2 ||
+	while ((__atomic_load_n(&sh->started, __ATOMIC_ACQUIRE) < 3 ||
 		!__atomic_load_n(&sh->messages, __ATOMIC_ACQUIRE)) &&
 	       crash_now_ns() < end)
 		usleep(1000);
@@ -213,6 +267,17 @@ static void test_live(struct ring *r, uint64_t *rnd, unsigned seconds)
 	crash_wait_exit(pr_pid, 20000, &status);
 	ok(crash_exited_ok(status), "the producer exited normally (%s)",
 	   crash_status_text(status, why, sizeof(why)));
+	crash_wait_exit(ob_pid, 20000, &status);
+	ok(crash_exited_ok(status), "the observer exited normally (%s)",
+	   crash_status_text(status, why, sizeof(why)));
+	diag("observer: %llu messages, %llu overruns, %llu EBADMSG, %llu other "
+	     "errors (first %d)", (unsigned long long)sh->obs_messages,
+	     (unsigned long long)sh->obs_overruns,
+	     (unsigned long long)sh->obs_badmsg,
+	     (unsigned long long)sh->obs_other, sh->obs_first_other);
+	ok(sh->obs_messages > 0 && sh->obs_other == 0,
+	   "the observer got messages and only the errors of a damaged ring "
+	   "(%llu other)", (unsigned long long)sh->obs_other);
 	diag("%llu corrupting writes; reader: %llu messages, %llu EBADMSG, "
 	     "%llu other errors (first %d); producer: %llu sent, %llu failed "
 	     "(first %d)",
@@ -441,7 +506,7 @@ int main(void)
 	struct ring_config cfg;
 	struct ring *r;
 
-	plan(6 + 4 + 11);
+	plan(8 + 4 + 11);
 	crash_ring_path(ring_path, sizeof(ring_path), "corrupt-live");
 	crash_guard(240, ring_path);
 	unlink(ring_path);

@@ -2,7 +2,8 @@
 /*
  * t_fuzz_corpus - runs the fuzz target's entry point over every file of
  * the seed corpus (tests/fuzz/corpus) without libFuzzer: one TAP test per
- * file, each in a child process so that a crash or a hang names the file.
+ * file, each in a child process so that a crash or a hang names the file;
+ * ring_observer_open() must give the same verdict as ring_open().
  * Under `make check SANITIZE=address` this is the sanitizer pass of the
  * open and validate code; `make fuzz` runs the real fuzzer.
  */
@@ -62,9 +63,11 @@ static int expected_open(const char *name)
 	return 0; /* valid-*, and files damaged behind the superblock */
 }
 
-/* ring_open's result for @size bytes at @data written to a file. */
-static int open_result(const uint8_t *data, size_t size)
+/* ring_open's result for @size bytes at @data written to a file (with
+ * @observer: ring_observer_open's, which must validate the same way). */
+static int open_result(const uint8_t *data, size_t size, int observer)
 {
+	struct ring_observer *o;
 	struct ring *r;
 	int rc;
 
@@ -73,9 +76,15 @@ static int open_result(const uint8_t *data, size_t size)
 			 "/dev/shm/libring-fuzz.%d", (int)getpid());
 	if (fuzz_write_file(data, size) != 0)
 		return 1;
-	rc = ring_open(fuzz_path, 0, &r);
-	if (rc == 0)
-		ring_close(r);
+	if (observer) {
+		rc = ring_observer_open(fuzz_path, 0, &o);
+		if (rc == 0)
+			ring_observer_close(o);
+	} else {
+		rc = ring_open(fuzz_path, 0, &r);
+		if (rc == 0)
+			ring_close(r);
+	}
 	unlink(fuzz_path);
 	return rc;
 }
@@ -104,7 +113,7 @@ int main(void)
 		skip_all("the seed corpus is empty");
 	qsort(names, n, sizeof(names[0]), by_name);
 
-	plan(2 * (int)n);
+	plan(3 * (int)n);
 	crash_guard(60 + 10 * n, NULL);
 	for (i = 0; i < n; i++) {
 		uint8_t *data;
@@ -117,10 +126,13 @@ int main(void)
 		if (!data) {
 			ok(0, "%s: readable", names[i]);
 			ok(0, "%s: not run", names[i]);
+			ok(0, "%s: not observed", names[i]);
 			continue;
 		}
-		is(open_result(data, size), expected_open(names[i]),
+		is(open_result(data, size, 0), expected_open(names[i]),
 		   "%s: ring_open gives the expected result", names[i]);
+		is(open_result(data, size, 1), expected_open(names[i]),
+		   "%s: ring_observer_open gives the same", names[i]);
 		pid = crash_fork();
 		if (pid == 0)
 			_exit(LLVMFuzzerTestOneInput(data, size));

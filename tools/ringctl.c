@@ -31,8 +31,13 @@ static void usage(void)
 	       "  stat RING [--json] [--watch SECS]\n"
 	       "                                 counters, groups, lag, "
 	       "rates\n"
-	       "  check RING [--repair]          verify (and repair) "
-	       "consistency\n"
+	       "  check RING [--repair [--dry-run]]\n"
+	       "                                 verify (and repair) "
+	       "consistency; --dry-run\n"
+	       "                                 repairs a private copy: "
+	       "the file is unchanged\n"
+	       "  dump RING [--json] [--base64]  every message still in the "
+	       "ring (read-only)\n"
 	       "  rm RING                        remove the ring file\n"
 	       "  group RING add|rm|reset NAME [--from oldest|newest]\n"
 	       "  group RING list                names of the groups\n\n"
@@ -93,6 +98,7 @@ enum {
 	OPT_GROUP,
 	OPT_REPAIR,
 	OPT_FROM,
+	OPT_DRY_RUN,
 };
 
 /* ringctl create RING [options] */
@@ -249,18 +255,20 @@ static void print_report(const char *path, const char *what,
 	       rep->problems ? rep->first_problem : "");
 }
 
-/* ringctl check RING [--repair] */
+/* ringctl check RING [--repair [--dry-run]] */
 int cmd_check(int argc, char **argv)
 {
 	static const struct cli_option opts[] = {
 		{ "repair", OPT_REPAIR, no_argument },
+		{ "dry-run", OPT_DRY_RUN, no_argument },
 		{ "help", 'h', no_argument },
 		{ NULL, 0, 0 },
 	};
 	struct ring_check_report rep;
 	struct ring_stats st;
 	struct cli_parser p;
-	int key, rc, repair = 0;
+	int key, rc, repair = 0, dry = 0;
+	unsigned flags;
 	const char *arg;
 	struct ring *r;
 	char *path;
@@ -269,6 +277,8 @@ int cmd_check(int argc, char **argv)
 	while ((key = cli_next_option(&p, &arg)) != -1) {
 		if (key == OPT_REPAIR) {
 			repair = 1;
+		} else if (key == OPT_DRY_RUN) {
+			dry = 1;
 		} else {
 			usage();
 			exit(CLI_EXIT_OK);
@@ -276,8 +286,12 @@ int cmd_check(int argc, char **argv)
 	}
 	if (cli_operand_count(&p) != 1)
 		cli_usage_error("check needs exactly one RING");
-	r = ringctl_open(cli_operand(&p, 0), repair ? 0 : RING_OPEN_RDONLY,
-			 &path);
+	if (dry && !repair)
+		cli_usage_error("--dry-run goes with --repair");
+	/* A dry run repairs a copy-on-write mapping of a file opened
+	 * read-only: what it writes never reaches the file. */
+	flags = !repair ? RING_OPEN_RDONLY : dry ? RING_OPEN_PRIVATE : 0;
+	r = ringctl_open(cli_operand(&p, 0), flags, &path);
 	if (repair) {
 		rc = ring_stats(r, &st);
 		if (rc < 0)
@@ -289,7 +303,8 @@ int cmd_check(int argc, char **argv)
 		rc = ring_repair(r, &rep);
 		if (rc < 0)
 			cli_fail("%s: repair: %s", path, ring_strerror(rc));
-		print_report(path, "repair", &rep);
+		print_report(path, dry ? "repair (dry run: the file is not "
+				    "changed)" : "repair", &rep);
 	}
 	memset(&rep, 0, sizeof(rep));
 	rc = ring_check(r, &rep);
@@ -424,6 +439,7 @@ int main(int argc, char **argv)
 		{ "create", cmd_create }, { "info", cmd_info },
 		{ "stat", cmd_stat },	  { "check", cmd_check },
 		{ "rm", cmd_rm },	  { "group", cmd_group },
+		{ "dump", cmd_dump },
 	};
 	size_t i;
 

@@ -17,6 +17,7 @@ int cmd_stat(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_group(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
 
 /*
  * ringctl_open - open the ring named @arg (see cli_ring_path) with

@@ -17,6 +17,7 @@ endif
 ZLIB_LIBS := $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
 
 $(BIN)/ringctl: $(BUILD)/tools/ringctl.o $(BUILD)/tools/ringctl_stat.o \
+		$(BUILD)/tools/ringctl_dump.o $(BUILD)/tools/cli_observe.o \
 		$(BUILD)/tools/cli.o $(LIB_A)
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROG_LDLIBS)

@@ -25,6 +25,8 @@
  *   ring_group_create/remove/reset,   | yes (serialized inside the | yes (serialized by
  *     ring_reader_open                |  handle)                   |  the file's locks)
  *   ring_stats / ring_group_stats     | yes                        | yes
+ *   ring_observer_* on one observer   | no: one thread at a time   | yes (any number,
+ *                                     |                            | nobody waits)
  *   ring_close                        | no: last call on a handle  | yes
  *   ring_sigbus_recover               | yes, also in a signal handler (async-signal-safe)
  *   ring_sigbus_handler               | not while another thread changes SIGBUS's action
@@ -103,6 +105,7 @@ extern "C" {
 /* Opaque handles. */
 struct ring;
 struct ring_reader;
+struct ring_observer;
 
 /* What a producer does when the ring is full (per ring default, per call). */
 enum ring_full_policy {
@@ -126,6 +129,9 @@ enum ring_full_policy {
 					(ring_open; see H15 in its page) */
 #define RING_OPEN_NO_SIGBUS_HANDLER 0x10u /* do not install the SIGBUS handler
 					  * (see the top of this file) */
+#define RING_OPEN_PRIVATE 0x20u /* open O_RDONLY, map copy-on-write
+				 * (MAP_PRIVATE): writes, e.g. ring_repair(),
+				 * change this process's copy, never the file */
 
 /* Per-call flags of the produce calls: the low two bits are a policy. */
 #define RING_POLICY_MASK 0x3u
@@ -278,6 +284,8 @@ int ring_create(const char *path, const struct ring_config *cfg, unsigned flags,
  * -EDOM (impossible geometry), -ENODATA (file size does not match),
  * -EIO (the file shrank or lost pages while being opened), -EMFILE (more
  * than 1024 rings open in this process), -errno.
+ * RING_OPEN_PRIVATE opens the file O_RDONLY and maps it copy-on-write:
+ * writes (ring_repair()) change this process's copy only.
  * Unless @flags has RING_OPEN_NO_SIGBUS_HANDLER or ring_sigbus_handler(0)
  * was called, the library's SIGBUS handler is installed (once per process).
  */
@@ -542,6 +550,130 @@ int ring_proc_list(struct ring *r, struct ring_proc_info *out, unsigned max);
  */
 int ring_group_stats(struct ring *r, const char *name,
 		     struct ring_group_stats *st);
+
+/* ---- observing (read without consuming) -------------------------------- */
+
+/* Where ring_observer_seek() puts an observer. */
+#define RING_OBSERVE_OLDEST 0u /* the oldest message not yet overwritten */
+#define RING_OBSERVE_NEWEST 1u /* after the newest: the next one committed */
+#define RING_OBSERVE_AT 2u     /* the given position */
+
+/* What an observer has seen (ring_observer_stats). */
+struct ring_observer_stats {
+	uint64_t position;  /* next position it reads */
+	uint64_t delivered; /* messages returned intact */
+	uint64_t lost;	    /* positions lost to overruns, in total */
+	uint64_t overruns;  /* times it was overrun (-EOVERFLOW returned) */
+	uint64_t last_lost; /* positions lost by the last overrun */
+	uint64_t skipped;   /* positions passed over: aborted and dead claims,
+			     * corrupt messages, the rest of a message a seek
+			     * landed inside */
+};
+
+/*
+ * ring_observer_open - watch the ring at @path without taking part in it.
+ * @flags: 0 or RING_OPEN_FOREIGN | RING_OPEN_NO_SIGBUS_HANDLER |
+ *         RING_OPEN_PREFAULT, as for ring_open().
+ *
+ * The file is opened O_RDONLY and mapped PROT_READ after the validation
+ * ring_open() does, so read permission is enough and no byte of the file
+ * is ever written through the observer. It takes no lock, no process-table
+ * entry and no cursor: producers never wait for it, and it may be stopped
+ * or killed at any time without effect on anybody. Producers therefore may
+ * overwrite what it has not read yet (see ring_observer_copy()).
+ * It starts at the oldest message (RING_OBSERVE_OLDEST).
+ * Returns 0 and *@out, or the errors of ring_open(), -EINVAL, -ENOMEM.
+ */
+int ring_observer_open(const char *path, unsigned flags,
+		       struct ring_observer **out);
+
+/*
+ * ring_observer_close - unmap and free @o. Returns 0. @o may be NULL.
+ */
+int ring_observer_close(struct ring_observer *o);
+
+/*
+ * ring_observer_ring - the read-only ring handle under @o, for
+ * ring_stats(), ring_group_stats(), ring_check(), ring_set_spin() and
+ * ring_set_recovery_ms(); every call that would write returns -EROFS.
+ * Valid until ring_observer_close(); do not ring_close() it.
+ */
+struct ring *ring_observer_ring(struct ring_observer *o);
+
+/*
+ * ring_observer_seek - move @o to the oldest message still in the ring
+ * (the first one that starts at most slot_count positions before the
+ * tail), after the newest message (RING_OBSERVE_NEWEST), or to position
+ * @pos (RING_OBSERVE_AT; a position already overwritten makes the next
+ * read report the overrun, one inside a message skips to the next one).
+ * Returns 0, or -EINVAL (bad @whence, @pos after the tail), -ECHILD, -EIO.
+ */
+int ring_observer_seek(struct ring_observer *o, unsigned whence, uint64_t pos);
+
+/*
+ * ring_observer_copy - copy the next message into @buf (@size bytes).
+ * @flags: RING_NONBLOCK, RING_INTR as for ring_peek().
+ * @deadline: absolute CLOCK_MONOTONIC limit of the wait, NULL for none.
+ *
+ * Waits as ring_peek() does, except that an observer cannot announce
+ * itself to producers: after spinning it sleeps on the data eventcount for
+ * at most the poll interval (ring_observer_set_poll()) at a time.
+ * A message it returns is one a producer committed, byte for byte: after
+ * copying it checks that no claim of a later lap has reached the slots it
+ * copied (the tail is at most slot_count beyond the message's position).
+ * If one has, the copy is discarded, the observer moves on to the oldest
+ * message still intact beyond a guard band (slot_count / 16 positions
+ * after the producers' overwrite front, so that it is not lapped again at
+ * once) and -EOVERFLOW says how much was lost (ring_observer_stats():
+ * last_lost positions, the guard band included). Skip records, and claims of
+ * dead producers, are passed over as readers pass them.
+ * On success *@msg describes the copy (@msg->data == @buf).
+ * Returns 0, or -EOVERFLOW (overrun: nothing delivered, call again),
+ * -EMSGSIZE (@size too small: @msg->len says what is needed, the
+ * observer stays), -EAGAIN, -ETIMEDOUT, -EINTR, -EBADMSG (a corrupt message
+ * was passed over), -EINVAL, -ECHILD, -EIO.
+ */
+int ring_observer_copy(struct ring_observer *o, struct ring_msg *msg,
+		       void *buf, size_t size, unsigned flags,
+		       const struct timespec *deadline);
+
+/*
+ * ring_observer_peek - the next message in place, without a copy.
+ * Waits and reports as ring_observer_copy(). @msg->data points into the
+ * read-only mapping, and producers may overwrite it at any moment: treat
+ * what it shows as unconfirmed until ring_observer_release() says it was
+ * intact. The same message is returned until then.
+ * Returns 0, or the errors of ring_observer_copy() but -EMSGSIZE.
+ */
+int ring_observer_peek(struct ring_observer *o, struct ring_msg *msg,
+		       unsigned flags, const struct timespec *deadline);
+
+/*
+ * ring_observer_release - done with the message ring_observer_peek()
+ * returned: checks that nothing the caller read through @msg->data (before
+ * this call) can have been overwritten, and moves past the message.
+ * Returns 0 if it was intact, -EOVERFLOW if producers reached it meanwhile
+ * (discard whatever was read through it; the observer moved on to the
+ * oldest intact message and counted the loss), -EINVAL if nothing is
+ * peeked, -EIO.
+ */
+int ring_observer_release(struct ring_observer *o);
+
+/*
+ * ring_observer_stats - what @o has delivered and lost so far.
+ * Returns 0 or -EINVAL.
+ */
+int ring_observer_stats(const struct ring_observer *o,
+			struct ring_observer_stats *st);
+
+/*
+ * ring_observer_set_poll - the longest sleep of a waiting observer call
+ * between two looks at the ring, in microseconds (default 1000; at least
+ * 1). Producers do not wake observers (they cannot announce themselves in
+ * a file they may not write); a wake-up meant for a sleeping reader wakes
+ * them too.
+ */
+void ring_observer_set_poll(struct ring_observer *o, uint32_t us);
 
 /* ---- checking -------------------------------------------------------- */
 

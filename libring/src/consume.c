@@ -170,7 +170,7 @@ static int reader_wait(struct ring_reader *rd, unsigned flags, uint64_t dl,
 			bool continued = rd->recovered_to_valid &&
 					 rd->recovered_to == rd->pos;
 
-			if (rl_resolve_stuck(r, rd->pos, &to, continued)) {
+			if (rl_resolve_stuck(r, rd->pos, &to, continued, true)) {
 				rd->recovered_to = to;
 				rd->recovered_to_valid = true;
 				rd->pos = to;

@@ -51,6 +51,9 @@ const char *ring_strerror(int err)
 		       "RING_OPEN_FOREIGN), or operation not permitted";
 	case ELOOP:
 		return "a component of the ring path is a symbolic link";
+	case EOVERFLOW:
+		return "observer overrun: producers overwrote messages it had "
+		       "not read (the loss is counted)";
 	case EIO:
 		return "ring file changed size or lost pages while mapped "
 		       "(truncated, or sparse on a full file system)";

@@ -205,6 +205,11 @@ static int map_ring(struct ring *r)
 	int prot = (r->open_flags & RING_OPEN_RDONLY) ? PROT_READ :
 							PROT_READ | PROT_WRITE;
 	int populate = (r->open_flags & RING_OPEN_PREFAULT) ? MAP_POPULATE : 0;
+	/* RING_OPEN_PRIVATE: copy-on-write views of a file opened O_RDONLY.
+	 * A page written through one view is copied for that view only, so
+	 * a write that runs across the end of the slot area is not seen
+	 * through the first view; only tools that try a repair use it. */
+	int share = (r->open_flags & RING_OPEN_PRIVATE) ? MAP_PRIVATE : MAP_SHARED;
 	uint8_t *base, *p;
 
 	r->map_len = sb->file_size + slot_bytes;
@@ -212,12 +217,12 @@ static int map_ring(struct ring *r)
 			  MAP_NORESERVE, -1, 0);
 	if (base == MAP_FAILED)
 		return -errno;
-	p = mmap(base, sb->file_size, prot, MAP_SHARED | MAP_FIXED | populate,
+	p = mmap(base, sb->file_size, prot, share | MAP_FIXED | populate,
 		 r->fd, 0);
 	if (p == MAP_FAILED)
 		goto fail;
 	p = mmap(base + sb->file_size, slot_bytes, prot,
-		 MAP_SHARED | MAP_FIXED | populate, r->fd, (off_t)sb->slots_off);
+		 share | MAP_FIXED | populate, r->fd, (off_t)sb->slots_off);
 	if (p == MAP_FAILED)
 		goto fail;
 	r->map = base;
@@ -447,12 +452,17 @@ int ring_open(const char *path, unsigned flags, struct ring **out)
 	if (!path || !out || (flags & ~(RING_OPEN_RDONLY |
 					RING_OPEN_SINGLE_PRODUCER |
 					RING_OPEN_PREFAULT | RING_OPEN_FOREIGN |
-					RING_OPEN_NO_SIGBUS_HANDLER)))
+					RING_OPEN_NO_SIGBUS_HANDLER |
+					RING_OPEN_PRIVATE)))
+		return -EINVAL;
+	if ((flags & RING_OPEN_PRIVATE) &&
+	    (flags & (RING_OPEN_RDONLY | RING_OPEN_SINGLE_PRODUCER)))
 		return -EINVAL;
 	/* O_NONBLOCK: a FIFO or device at the path must not block the open
 	 * (read_super() then refuses anything but a regular file). */
 	fd = rl_path_openat(AT_FDCWD, path,
-			    ((flags & RING_OPEN_RDONLY) ? O_RDONLY : O_RDWR) |
+			    ((flags & (RING_OPEN_RDONLY | RING_OPEN_PRIVATE)) ?
+				     O_RDONLY : O_RDWR) |
 				    O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
 	if (fd == -ENXIO)
 		return -ENOEXEC; /* a socket, or a device with no driver */

@@ -204,7 +204,7 @@ int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
 
 /* ---- recover.c ---- */
 bool rl_resolve_stuck(struct ring *r, uint64_t c, uint64_t *skip_to,
-		      bool continued);
+		      bool continued, bool count_it);
 uint64_t rl_next_known_start(struct ring *r, uint64_t c, uint64_t tail);
 
 /* ---- produce.c ---- */

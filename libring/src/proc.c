@@ -40,6 +40,12 @@ int rl_lock_byte(struct ring *r, uint64_t off, bool wait)
 {
 	struct flock fl = byte_lock(F_WRLCK, off);
 
+	/* A private copy (RING_OPEN_PRIVATE) is this process's alone and its
+	 * descriptor cannot take write locks: "would the lock be granted?"
+	 * is answered by the probe, and nothing is taken. */
+	if (r->open_flags & RING_OPEN_PRIVATE)
+		return rl_byte_locked_by_other(r, off) ? -EBUSY : 0;
+
 	while (fcntl(r->fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) < 0) {
 		if (errno == EINTR)
 			continue;
@@ -54,6 +60,8 @@ void rl_unlock_byte(struct ring *r, uint64_t off)
 {
 	struct flock fl = byte_lock(F_UNLCK, off);
 
+	if (r->open_flags & RING_OPEN_PRIVATE)
+		return; /* nothing was taken */
 	fcntl(r->fd, F_OFD_SETLK, &fl);
 }
 

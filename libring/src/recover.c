@@ -28,7 +28,9 @@
  * dead), so every group decides the same, and no two readers race to write
  * a record. The first reader to skip a dead claim counts it (a CAS on the
  * entry's claim_state sets RL_CLAIM_RECOVERED); a second step over the same
- * claim (rule 3 stopping short) is not counted again.
+ * claim (rule 3 stopping short) is not counted again. Observers, which
+ * may not write the file, decide the same way without counting
+ * (@count_it false).
  */
 #include "internal.h"
 
@@ -99,7 +101,7 @@ static void count_recovered(struct ring *r, struct rl_proc *e)
 }
 
 bool rl_resolve_stuck(struct ring *r, uint64_t c, uint64_t *skip_to,
-		      bool continued)
+		      bool continued, bool count_it)
 {
 	uint64_t count = r->geo.slot_count;
 	/* A7: pairs with R7 in claim(): the winner's intent is visible. */
@@ -156,7 +158,8 @@ bool rl_resolve_stuck(struct ring *r, uint64_t c, uint64_t *skip_to,
 	if (load_acquire(&r->commit[c & r->mask]) == c + 1)
 		return false;
 	if (held >= 0) {
-		count_recovered(r, &r->procs[held]);
+		if (count_it)
+			count_recovered(r, &r->procs[held]);
 		*skip_to = held_end;
 		return true;
 	}
@@ -173,7 +176,7 @@ bool rl_resolve_stuck(struct ring *r, uint64_t c, uint64_t *skip_to,
 			*skip_to = stop;
 			return true;
 		}
-		if (!(continued && pos_diff(c, intent_start) > 0))
+		if (count_it && !(continued && pos_diff(c, intent_start) > 0))
 			count_recovered(r, &r->procs[intent]);
 		*skip_to = intent_end;
 		return true;

@@ -27,6 +27,10 @@
  *              group:idle     remove/reset found no reader of this handle,
  *                             the group's lock not yet taken
  *   consume.c  reader:sleep   a reader is about to sleep on `data`
+ *   observe.c  observe:header an observer found a committed message and
+ *                             read its header, the payload not yet copied
+ *              observe:copied an observer copied a message, not yet
+ *                             checked that it was not overwritten
  *   wait.c     ec:futex       announced and re-checked, before FUTEX_WAIT
  */
 #ifndef LIBRING_SCHED_POINT_H

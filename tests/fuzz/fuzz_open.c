@@ -6,7 +6,10 @@
  * in /dev/shm (one per process), opened, and if it opens, used the way a
  * tool and a reader would: counters, ring_check, the group list, a reader
  * with a few non-blocking peeks and skips (and one short wait so that dead
- * claims are recovered), a small send, ring_repair. Every input is tried
+ * claims are recovered), a small send, ring_repair. Before that, an
+ * observer reads it (copies, views, seeks) and a copy-on-write handle
+ * (RING_OPEN_PRIVATE) repairs it; neither may change a byte of the file
+ * (the target aborts if one does). Every input is tried
  * twice: as it is, and with its superblock checksum made right, so that the
  * mutations also reach the checks behind the checksum.
  *
@@ -99,6 +102,77 @@ static void fuzz_read(struct ring *r, const char *group, unsigned flags)
 	ring_reader_close(rd);
 }
 
+/* FNV-1a of the fuzz file's bytes (0 if it cannot be read). */
+static uint64_t fuzz_file_sum(void)
+{
+	uint8_t buf[4096];
+	uint64_t h = 0xcbf29ce484222325ull;
+	ssize_t n;
+	int fd = open(fuzz_path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			h = (h ^ buf[i]) * 0x100000001b3ull;
+	close(fd);
+	return h;
+}
+
+/* What an observer gets: copies, views, seeks; nothing may be written. */
+static void fuzz_observe(void)
+{
+	struct ring_observer_stats os;
+	struct ring_check_report rep;
+	struct ring_observer *o;
+	struct ring_msg m;
+	struct ring *p;
+	uint8_t buf[512];
+	uint64_t sum = 0, before = fuzz_file_sum();
+
+	if (ring_observer_open(fuzz_path, 0, &o) == 0) {
+		ring_set_spin(ring_observer_ring(o), 0);
+		ring_set_recovery_ms(ring_observer_ring(o), 0);
+		for (int pass = 0; pass < 3; pass++) {
+			for (int i = 0; i < 24; i++) {
+				int rc = pass == 1 ?
+					ring_observer_peek(o, &m, RING_NONBLOCK, NULL) :
+					ring_observer_copy(o, &m, buf, sizeof(buf),
+							   RING_NONBLOCK, NULL);
+
+				if (rc == 0 && pass == 1) {
+					const volatile uint8_t *d = m.data;
+
+					for (uint32_t j = 0; j < m.len; j++)
+						sum += d[j];
+					rc = ring_observer_release(o);
+				}
+				if (rc && rc != -EBADMSG && rc != -EOVERFLOW &&
+				    rc != -EMSGSIZE)
+					break;
+				if (rc == -EMSGSIZE)
+					ring_observer_seek(o, RING_OBSERVE_AT,
+							   m.pos + m.slots);
+			}
+			ring_observer_stats(o, &os);
+			ring_observer_seek(o, pass ? RING_OBSERVE_NEWEST :
+						     RING_OBSERVE_AT,
+					   os.position - os.skipped - 1);
+		}
+		ring_observer_close(o);
+	}
+	/* A dry run of the repair on a private copy. */
+	if (ring_open(fuzz_path, RING_OPEN_PRIVATE, &p) == 0) {
+		ring_set_recovery_ms(p, 0);
+		ring_repair(p, &rep);
+		ring_check(p, &rep);
+		ring_close(p);
+	}
+	if (fuzz_file_sum() != before)
+		abort(); /* an observer or a private handle wrote the file */
+	(void)sum;
+}
+
 /* Opens the fuzz file and, if it opens, exercises the ring. */
 static void fuzz_exercise(void)
 {
@@ -109,6 +183,7 @@ static void fuzz_exercise(void)
 	struct ring *r;
 	int n, i;
 
+	fuzz_observe();
 	if (ring_open(fuzz_path, 0, &r) != 0)
 		return;
 	ring_set_recovery_ms(r, 0);
