@@ -2325,6 +2325,417 @@ Ring_repr(RingObject *self)
                                 self->r == NULL ? " closed" : "");
 }
 
+
+/* ---- Observer ---------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    struct ring_observer *o;
+    PyObject *path;             /* as given */
+    char *buf;                  /* the copy of the last message */
+    size_t size;
+    int busy;                   /* a call runs without the GIL */
+} ObserverObject;
+
+static PyTypeObject Observer_Type;
+
+static int
+check_observer(ObserverObject *self)
+{
+    if (self->o == NULL) {
+        PyErr_SetString(PyExc_ValueError, "operation on a closed observer");
+        return -1;
+    }
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "the observer is in use by another thread");
+        return -1;
+    }
+    return 0;
+}
+
+/* "oldest", "newest" or a position: seek @o there. */
+static int
+observer_seek(ObserverObject *self, PyObject *from)
+{
+    unsigned whence = RING_OBSERVE_OLDEST;
+    unsigned long long pos = 0;
+    const char *s;
+    int rc;
+
+    if (from == NULL || from == Py_None) {
+        whence = RING_OBSERVE_OLDEST;
+    }
+    else if (PyLong_Check(from)) {
+        pos = PyLong_AsUnsignedLongLong(from);
+        if (pos == (unsigned long long)-1 && PyErr_Occurred()) {
+            return -1;
+        }
+        whence = RING_OBSERVE_AT;
+    }
+    else {
+        s = PyUnicode_Check(from) ? PyUnicode_AsUTF8(from) : NULL;
+        if (s != NULL && strcmp(s, "oldest") == 0) {
+            whence = RING_OBSERVE_OLDEST;
+        }
+        else if (s != NULL && strcmp(s, "newest") == 0) {
+            whence = RING_OBSERVE_NEWEST;
+        }
+        else {
+            PyErr_SetString(PyExc_ValueError,
+                            "from_ must be 'oldest', 'newest' or a position");
+            return -1;
+        }
+    }
+    rc = ring_observer_seek(self->o, whence, (uint64_t)pos);
+    if (rc < 0) {
+        ring_error(rc, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/* Open an observer of the ring at @path (an object PyUnicode_FSConverter
+ * took), placed at @from. */
+static PyObject *
+observer_new(PyObject *path, PyObject *from)
+{
+    ObserverObject *self;
+    PyObject *fs = NULL;
+    int rc;
+
+    if (!PyUnicode_FSConverter(path, &fs)) {
+        return NULL;
+    }
+    self = PyObject_New(ObserverObject, &Observer_Type);
+    if (self == NULL) {
+        Py_DECREF(fs);
+        return NULL;
+    }
+    self->o = NULL;
+    self->buf = NULL;
+    self->size = 0;
+    self->busy = 0;
+    Py_INCREF(path);
+    self->path = path;
+    Py_BEGIN_ALLOW_THREADS
+    rc = ring_observer_open(PyBytes_AS_STRING(fs), 0, &self->o);
+    Py_END_ALLOW_THREADS
+    if (rc < 0) {
+        ring_error(rc, path);
+        Py_DECREF(fs);
+        Py_DECREF(self);
+        return NULL;
+    }
+    Py_DECREF(fs);
+    if (observer_seek(self, from) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+struct copy_ctx {
+    ObserverObject *self;
+    struct ring_msg msg;
+};
+
+static int
+observer_copy_fn(void *arg, unsigned flags, const struct timespec *deadline)
+{
+    struct copy_ctx *c = arg;
+
+    return ring_observer_copy(c->self->o, &c->msg, c->self->buf,
+                              c->self->size, flags, deadline);
+}
+
+/*
+ * The next intact message, copied, waiting up to @timeout seconds; NULL
+ * without an exception when none came in time. Overruns are not errors:
+ * the observer moves on and counts the positions lost (Observer.lost).
+ */
+static PyObject *
+observer_take(ObserverObject *self, double timeout)
+{
+    struct copy_ctx c = { .self = self };
+    MessageObject *m;
+    BufferObject *b;
+    PyObject *bytes;
+    int rc;
+
+    if (check_observer(self) < 0) {
+        return NULL;
+    }
+    if (self->buf == NULL) {
+        self->buf = PyMem_Malloc(4096);
+        if (self->buf == NULL) {
+            return PyErr_NoMemory();
+        }
+        self->size = 4096;
+    }
+    for (;;) {
+        rc = run_waiting(observer_copy_fn, &c, 0, timeout, &self->busy);
+        if (rc == -EOVERFLOW || rc == -EBADMSG) {
+            continue;           /* counted; the next intact one */
+        }
+        if (rc == -EMSGSIZE) {
+            char *nb = PyMem_Realloc(self->buf, c.msg.len);
+
+            if (nb == NULL) {
+                return PyErr_NoMemory();
+            }
+            self->buf = nb;
+            self->size = c.msg.len;
+            continue;
+        }
+        break;
+    }
+    if (rc == ERR_PY) {
+        return NULL;
+    }
+    if (rc == -ETIMEDOUT || rc == -EAGAIN) {
+        return NULL;
+    }
+    if (rc < 0) {
+        return ring_error(rc, NULL);
+    }
+    bytes = PyBytes_FromStringAndSize(self->buf, c.msg.len);
+    if (bytes == NULL) {
+        return NULL;
+    }
+    b = buffer_new(bytes, PyBytes_AS_STRING(bytes), c.msg.len, 1);
+    Py_DECREF(bytes);
+    if (b == NULL) {
+        return NULL;
+    }
+    m = PyObject_New(MessageObject, &Message_Type);
+    if (m == NULL) {
+        Py_DECREF(b);
+        return NULL;
+    }
+    m->buf = b;
+    m->view = NULL;
+    m->type = c.msg.type;
+    m->len = c.msg.len;
+    m->pos = c.msg.pos;
+    m->pid = c.msg.pid;
+    m->slots = c.msg.slots;
+    m->timestamp = c.msg.timestamp;
+    b->msg = m;
+    return (PyObject *)m;
+}
+
+static PyObject *
+Observer_iternext(ObserverObject *self)
+{
+    return observer_take(self, -1.0);
+}
+
+PyDoc_STRVAR(Observer_take_doc,
+"take($self, /, timeout=None)\n--\n\n"
+"The next message, copied out of the ring and checked intact, or None if\n"
+"none came within timeout seconds (None: no limit; 0: do not wait).\n"
+"Where producers overwrote messages before the observer read them, it\n"
+"moves on to the oldest intact one and adds the positions lost to\n"
+"Observer.lost: it never returns torn or stale bytes.");
+
+static PyObject *
+Observer_take(ObserverObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"timeout", NULL};
+    PyObject *tobj = Py_None, *m;
+    double timeout;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:take", kwlist, &tobj)
+        || parse_timeout(tobj, &timeout) < 0) {
+        return NULL;
+    }
+    m = observer_take(self, timeout);
+    if (m == NULL && !PyErr_Occurred()) {
+        Py_RETURN_NONE;
+    }
+    return m;
+}
+
+PyDoc_STRVAR(Observer_seek_doc,
+"seek($self, from_, /)\n--\n\n"
+"Move to the oldest message still in the ring ('oldest'), after the\n"
+"newest ('newest'), or to a position (an int).");
+
+static PyObject *
+Observer_seek(ObserverObject *self, PyObject *from)
+{
+    if (check_observer(self) < 0 || observer_seek(self, from) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(Observer_stats_doc,
+"stats($self, /)\n--\n\n"
+"A dict: position (next to read), delivered, lost (positions lost to\n"
+"overruns), overruns, last_lost, skipped (aborted and dead claims,\n"
+"corrupt messages).");
+
+static PyObject *
+Observer_stats(ObserverObject *self, PyObject *unused)
+{
+    struct ring_observer_stats st;
+
+    if (check_observer(self) < 0) {
+        return NULL;
+    }
+    ring_observer_stats(self->o, &st);
+    return Py_BuildValue("{sKsKsKsKsKsK}",
+                         "position", (unsigned long long)st.position,
+                         "delivered", (unsigned long long)st.delivered,
+                         "lost", (unsigned long long)st.lost,
+                         "overruns", (unsigned long long)st.overruns,
+                         "last_lost", (unsigned long long)st.last_lost,
+                         "skipped", (unsigned long long)st.skipped);
+}
+
+static PyObject *
+Observer_get_lost(ObserverObject *self, void *unused)
+{
+    struct ring_observer_stats st;
+
+    if (check_observer(self) < 0) {
+        return NULL;
+    }
+    ring_observer_stats(self->o, &st);
+    return PyLong_FromUnsignedLongLong(st.lost);
+}
+
+static PyObject *
+Observer_get_position(ObserverObject *self, void *unused)
+{
+    struct ring_observer_stats st;
+
+    if (check_observer(self) < 0) {
+        return NULL;
+    }
+    ring_observer_stats(self->o, &st);
+    return PyLong_FromUnsignedLongLong(st.position);
+}
+
+static PyObject *
+Observer_get_closed(ObserverObject *self, void *unused)
+{
+    return PyBool_FromLong(self->o == NULL);
+}
+
+PyDoc_STRVAR(Observer_close_doc,
+"close($self, /)\n--\n\nUnmap the ring. Messages taken stay valid (they\n"
+"are copies).");
+
+static PyObject *
+Observer_close(ObserverObject *self, PyObject *unused)
+{
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "the observer is in use by another thread");
+        return NULL;
+    }
+    ring_observer_close(self->o);
+    self->o = NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Observer_enter(ObserverObject *self, PyObject *unused)
+{
+    if (check_observer(self) < 0) {
+        return NULL;
+    }
+    Py_INCREF(self);
+    return (PyObject *)self;
+}
+
+static PyObject *
+Observer_exit(ObserverObject *self, PyObject *args)
+{
+    return Observer_close(self, NULL);
+}
+
+static void
+Observer_dealloc(ObserverObject *self)
+{
+    ring_observer_close(self->o);
+    PyMem_Free(self->buf);
+    Py_XDECREF(self->path);
+    PyObject_Free(self);
+}
+
+static PyObject *
+Observer_repr(ObserverObject *self)
+{
+    return PyUnicode_FromFormat("<libring.Observer %R%s>", self->path,
+                                self->o == NULL ? " closed" : "");
+}
+
+static PyMethodDef Observer_methods[] = {
+    {"take", (PyCFunction)(void (*)(void))Observer_take,
+     METH_VARARGS | METH_KEYWORDS, Observer_take_doc},
+    {"seek", (PyCFunction)Observer_seek, METH_O, Observer_seek_doc},
+    {"stats", (PyCFunction)Observer_stats, METH_NOARGS, Observer_stats_doc},
+    {"close", (PyCFunction)Observer_close, METH_NOARGS, Observer_close_doc},
+    {"__enter__", (PyCFunction)Observer_enter, METH_NOARGS,
+     "__enter__($self, /)\n--\n\nReturn the observer."},
+    {"__exit__", (PyCFunction)Observer_exit, METH_VARARGS,
+     "__exit__($self, *exc_info, /)\n--\n\nClose the observer."},
+    {NULL}
+};
+
+static PyGetSetDef Observer_getset[] = {
+    {"lost", (getter)Observer_get_lost, NULL,
+     "positions lost to overruns so far", NULL},
+    {"position", (getter)Observer_get_position, NULL,
+     "the next position it reads", NULL},
+    {"closed", (getter)Observer_get_closed, NULL, "True once closed", NULL},
+    {NULL}
+};
+
+PyDoc_STRVAR(Observer_doc,
+"A read-only watcher of a ring (libring.observe() or Ring.observe()):\n"
+"it opens the file read-only, maps it read-only, holds no lock and no\n"
+"cursor, so producers never wait for it. Iterating (or take()) yields\n"
+"copies of the messages, each checked intact after the copy; where it\n"
+"was overrun it says how many positions it lost in .lost. A context\n"
+"manager that closes it.");
+
+static PyTypeObject Observer_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "libring.Observer",
+    .tp_basicsize = sizeof(ObserverObject),
+    .tp_dealloc = (destructor)Observer_dealloc,
+    .tp_repr = (reprfunc)Observer_repr,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = Observer_doc,
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = (iternextfunc)Observer_iternext,
+    .tp_methods = Observer_methods,
+    .tp_getset = Observer_getset,
+};
+
+PyDoc_STRVAR(Ring_observe_doc,
+"observe($self, /, from_='oldest')\n--\n\n"
+"An Observer of this ring's file, starting at the oldest message still\n"
+"in it ('oldest'), after the newest ('newest'), or at a position.");
+
+static PyObject *
+Ring_observe(RingObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"from_", NULL};
+    PyObject *from = NULL;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:observe", kwlist, &from)
+        || check_ring(self) < 0) {
+        return NULL;
+    }
+    return observer_new(self->path, from);
+}
+
 static PyMethodDef Ring_methods[] = {
     {"send", (PyCFunction)(void (*)(void))Ring_send,
      METH_FASTCALL | METH_KEYWORDS, Ring_send_doc},
@@ -2334,6 +2745,8 @@ static PyMethodDef Ring_methods[] = {
      METH_VARARGS | METH_KEYWORDS, Ring_reserve_doc},
     {"reader", (PyCFunction)(void (*)(void))Ring_reader,
      METH_VARARGS | METH_KEYWORDS, Ring_reader_doc},
+    {"observe", (PyCFunction)(void (*)(void))Ring_observe,
+     METH_VARARGS | METH_KEYWORDS, Ring_observe_doc},
     {"create_group", (PyCFunction)(void (*)(void))Ring_create_group,
      METH_VARARGS | METH_KEYWORDS, Ring_create_group_doc},
     {"remove_group", (PyCFunction)Ring_remove_group, METH_O,
@@ -2688,12 +3101,32 @@ mod_strerror(PyObject *mod, PyObject *arg)
     return PyUnicode_FromString(ring_strerror((int)e));
 }
 
+PyDoc_STRVAR(observe_doc,
+"observe(path, from_='oldest')\n--\n\n"
+"An Observer of the ring at path: read permission is enough, nothing in\n"
+"the file is ever written, nobody waits for it (see Observer).");
+
+static PyObject *
+mod_observe(PyObject *mod, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"path", "from_", NULL};
+    PyObject *path, *from = NULL;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O:observe", kwlist, &path,
+                                     &from)) {
+        return NULL;
+    }
+    return observer_new(path, from);
+}
+
 static PyMethodDef module_methods[] = {
     {"create", (PyCFunction)(void (*)(void))mod_create,
      METH_VARARGS | METH_KEYWORDS, create_doc},
     {"open", (PyCFunction)(void (*)(void))mod_open,
      METH_VARARGS | METH_KEYWORDS, open_doc},
     {"unlink", (PyCFunction)mod_unlink, METH_O, unlink_doc},
+    {"observe", (PyCFunction)(void (*)(void))mod_observe,
+     METH_VARARGS | METH_KEYWORDS, observe_doc},
     {"strerror", (PyCFunction)mod_strerror, METH_O, strerror_doc},
     {NULL}
 };
@@ -2712,8 +3145,9 @@ PyDoc_STRVAR(module_doc,
 "Message data are read-only memoryviews into the mapping, valid until\n"
 "the next message is taken. Errors are OSError subclasses with errno\n"
 "and libring's text. Waiting calls release the GIL and let Ctrl-C\n"
-"through. Observers (read-only readers that are lapped) are not here\n"
-"yet: the C library has no observer API.");
+"through. observe(path) gives an Observer: it reads without consuming,\n"
+"with read permission only, and counts what producers overwrote before\n"
+"it read it (Observer.lost) instead of returning torn bytes.");
 
 static struct PyModuleDef libring_module = {
     PyModuleDef_HEAD_INIT,
@@ -2733,7 +3167,8 @@ PyInit_libring(void)
     if (PyType_Ready(&Ring_Type) < 0 || PyType_Ready(&Reader_Type) < 0
         || PyType_Ready(&Buffer_Type) < 0 || PyType_Ready(&Message_Type) < 0
         || PyType_Ready(&Messages_Type) < 0
-        || PyType_Ready(&Reservation_Type) < 0) {
+        || PyType_Ready(&Reservation_Type) < 0
+        || PyType_Ready(&Observer_Type) < 0) {
         return NULL;
     }
     if (RingStats_Type == NULL) {
@@ -2758,7 +3193,8 @@ PyInit_libring(void)
     if (m == NULL) {
         return NULL;
     }
-    if (PyModule_AddObjectRef(m, "Ring", (PyObject *)&Ring_Type) < 0
+    if (PyModule_AddObjectRef(m, "Observer", (PyObject *)&Observer_Type) < 0
+        || PyModule_AddObjectRef(m, "Ring", (PyObject *)&Ring_Type) < 0
         || PyModule_AddObjectRef(m, "Reader", (PyObject *)&Reader_Type) < 0
         || PyModule_AddObjectRef(m, "Message",
                                  (PyObject *)&Message_Type) < 0
