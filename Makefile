@@ -10,9 +10,12 @@
 # Each directory adds its own rules in a fragment (*/rules.mk) so that the
 # concerns stay apart; this file holds what they share.
 
-VERSION_MAJOR := 0
-VERSION_MINOR := 1
-VERSION_PATCH := 0
+# The version is the header's (RING_VERSION_* in ring.h), nowhere else.
+ring_version_part = $(shell sed -n 's/^\#define RING_VERSION_$(1) \([0-9]*\)$$/\1/p' \
+	libring/include/ring.h)
+VERSION_MAJOR := $(call ring_version_part,MAJOR)
+VERSION_MINOR := $(call ring_version_part,MINOR)
+VERSION_PATCH := $(call ring_version_part,PATCH)
 VERSION       := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 
 PREFIX  ?= /usr/local
