@@ -164,7 +164,7 @@ static struct ring *open_ring(const struct send_args *a)
 			rc = cli_ring_open(path, 0, &r);
 	}
 	if (rc < 0)
-		cli_fail("%s: %s", path, ring_strerror(rc));
+		cli_open_failed(path, rc);
 	free(path);
 	return r;
 }
