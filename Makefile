@@ -6,6 +6,8 @@
 #   make demo            two producers and a reader through a ring in /dev/shm
 #   make bench           transport comparison (bench/README.md)
 #   make install PREFIX=/usr/local DESTDIR=
+#   make uninstall PREFIX=/usr/local DESTDIR=
+#   make deb             Debian packages in ../ (debian/, dpkg-buildpackage)
 #
 # Each directory adds its own rules in a fragment (*/rules.mk) so that the
 # concerns stay apart; this file holds what they share.
@@ -33,13 +35,18 @@ PKG_CONFIG ?= pkg-config
 
 # Debian packages the build needs, by the header or pkg-config module that
 # proves they are there. Missing ones are installed when run as root,
-# otherwise the build stops with the exact command to run.
+# otherwise the build stops with the exact command to run. Never during a
+# package build (DEB_BUILD_OPTIONS or DEB_BUILD_ARCH set, or NO_DEPS=1):
+# there Build-Depends says what is needed, and the build only reports.
+ifneq ($(NO_DEPS)$(DEB_BUILD_OPTIONS)$(DEB_BUILD_ARCH)$(DEB_HOST_ARCH),)
+RING_NO_APT := 1
+endif
 NEEDED_PKGS := $(shell \
 	$(PKG_CONFIG) --exists liburcu 2>/dev/null || echo liburcu-dev; \
 	command -v $(PKG_CONFIG) >/dev/null 2>&1 || echo pkg-config; \
 	command -v prove >/dev/null 2>&1 || echo perl)
 ifneq ($(strip $(NEEDED_PKGS)),)
-ifeq ($(shell id -u),0)
+ifeq ($(shell id -u)$(RING_NO_APT),0)
 $(info Installing missing Debian packages: $(NEEDED_PKGS))
 $(shell (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(NEEDED_PKGS)) >&2)
 else
@@ -76,7 +83,7 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
 
 BINS :=
 TESTS :=
-.PHONY: all check check-long clean install demo bench fuzz
+.PHONY: all check check-long clean install uninstall demo bench fuzz deb
 all:
 
 include libring/rules.mk
@@ -108,6 +115,14 @@ $(BUILD)/%.o: %.c
 clean:
 	rm -rf build lib bin tests/bin
 
+# The programs a user runs; ring-bench is a development tool, not installed.
+INSTALL_BINS := $(filter-out %/ring-bench,$(BINS))
+
+# Installing to the live system as root (no DESTDIR) runs ldconfig, so that
+# the programs and others find libring.so.0 at once; a staged install
+# (DESTDIR, a package build) leaves that to the package manager.
+LDCONFIG ?= ldconfig
+
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig
@@ -118,12 +133,38 @@ install: all
 	ln -sf libring.so.$(VERSION_MAJOR) $(DESTDIR)$(LIBDIR)/libring.so
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' \
 		libring/libring.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libring.pc
-	for b in $(BINS); do install -m 0755 $$b $(DESTDIR)$(BINDIR)/; done
+	for b in $(INSTALL_BINS); do install -m 0755 $$b $(DESTDIR)$(BINDIR)/; done
 	for d in 1 3 7; do \
 		ls man/*.$$d >/dev/null 2>&1 || continue; \
 		install -d $(DESTDIR)$(MANDIR)/man$$d; \
-		install -m 0644 man/*.$$d $(DESTDIR)$(MANDIR)/man$$d/; \
+		for f in man/*.$$d; do \
+			if [ -L $$f ]; then \
+				ln -sf $$(readlink $$f) $(DESTDIR)$(MANDIR)/man$$d/$${f#man/}; \
+			else \
+				install -m 0644 $$f $(DESTDIR)$(MANDIR)/man$$d/; \
+			fi; \
+		done; \
 	done
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+		echo "$(LDCONFIG)"; $(LDCONFIG); \
+	fi
+
+# Removes what install put there (and nothing else).
+uninstall:
+	rm -f $(DESTDIR)$(INCDIR)/ring.h $(DESTDIR)$(LIBDIR)/libring.a \
+		$(DESTDIR)$(LIBDIR)/libring.so $(DESTDIR)$(LIBDIR)/libring.so.$(VERSION_MAJOR) \
+		$(DESTDIR)$(LIBDIR)/libring.so.$(VERSION) \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/libring.pc
+	for b in $(notdir $(INSTALL_BINS)) ring-bench; do rm -f $(DESTDIR)$(BINDIR)/$$b; done
+	for d in 1 3 7; do \
+		for f in man/*.$$d; do \
+			[ -e $$f ] || [ -L $$f ] || continue; \
+			rm -f $(DESTDIR)$(MANDIR)/man$$d/$${f#man/}; \
+		done; \
+	done
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+		echo "$(LDCONFIG)"; $(LDCONFIG); \
+	fi
 
 # Objects made through pattern chains are kept (no rebuild on the next run).
 .SECONDARY:
