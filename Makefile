@@ -79,11 +79,11 @@ endif
 # (so the two builds never overwrite each other). Shell tests read RING_BIN.
 BIN := $(OUT)/bin
 
-ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 BINS :=
 TESTS :=
-.PHONY: all check check-long clean install uninstall demo bench fuzz deb
+.PHONY: all check check-long clean install uninstall demo bench fuzz deb programs
 all:
 
 include libring/rules.mk
@@ -123,7 +123,10 @@ INSTALL_BINS := $(filter-out %/ring-bench,$(BINS))
 # (DESTDIR, a package build) leaves that to the package manager.
 LDCONFIG ?= ldconfig
 
-install: all
+# What install installs, built: `make programs` builds no benchmark or test.
+programs: $(LIB_A) $(LIB_SO) $(INSTALL_BINS)
+
+install: programs
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 0644 libring/include/ring.h $(DESTDIR)$(INCDIR)/ring.h
@@ -165,6 +168,11 @@ uninstall:
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
 		echo "$(LDCONFIG)"; $(LDCONFIG); \
 	fi
+
+# Debian packages (debian/): libring0, libring-dev, libring-tools in ../,
+# unsigned. DEB_BUILD_OPTIONS=nocheck leaves out `make check`.
+deb:
+	dpkg-buildpackage -us -uc -b
 
 # Objects made through pattern chains are kept (no rebuild on the next run).
 .SECONDARY:

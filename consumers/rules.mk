@@ -2,11 +2,11 @@
 # tools/rules.mk for the check that it is installed).
 BINS += $(BIN)/ring-recv $(BIN)/ring-ship
 
-$(BIN)/ring-recv: $(BUILD)/consumers/ring-recv.o $(BUILD)/tools/cli.o $(LIB_A)
+$(BIN)/ring-recv: $(BUILD)/consumers/ring-recv.o $(BUILD)/tools/cli.o $(TOOL_LIB)
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROG_LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(TOOL_LDLIBS)
 
 $(BIN)/ring-ship: $(BUILD)/consumers/ring-ship.o $(BUILD)/consumers/ship_output.o \
-		$(BUILD)/tools/cli.o $(LIB_A)
+		$(BUILD)/tools/cli.o $(TOOL_LIB)
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROG_LDLIBS) $(ZLIB_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(TOOL_LDLIBS) $(ZLIB_LIBS)

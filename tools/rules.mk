@@ -17,9 +17,9 @@ endif
 ZLIB_LIBS := $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
 
 $(BIN)/ringctl: $(BUILD)/tools/ringctl.o $(BUILD)/tools/ringctl_stat.o \
-		$(BUILD)/tools/cli.o $(LIB_A)
+		$(BUILD)/tools/cli.o $(TOOL_LIB)
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROG_LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(TOOL_LDLIBS)
 
 # Two ring-send producers and a ring-recv reader through a ring in /dev/shm.
 demo: all
