@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.." || exit 1
 n=0; failed=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
 
-echo "1..16"
+echo "1..18"
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
 env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u SANITIZE make -s install DESTDIR="$dest" PREFIX=/usr LDCONFIG="touch $dest/ldconfig-ran" >"$dest/log" 2>&1
@@ -69,4 +69,20 @@ else
 	echo "ok 15 # skip not root: ldconfig after a live install"
 	echo "ok 16 # skip not root: ldconfig after uninstall"
 fi
+# A package build never installs packages: with pkg-config finding nothing
+# (so every dependency looks missing), NO_DEPS=1 and DEB_BUILD_OPTIONS make
+# the build stop with the command to run; a stand-in apt-get first in PATH
+# tells whether the Makefile called it.
+mkdir -p "$dest/fakebin"
+printf '#!/bin/sh\necho "$*" >> %s/apt-called\nexit 1\n' "$dest" > "$dest/fakebin/apt-get"
+chmod +x "$dest/fakebin/apt-get"
+for how in NO_DEPS=1 DEB_BUILD_OPTIONS=nocheck; do
+	rm -f "$dest/apt-called"
+	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u SANITIZE PATH="$dest/fakebin:$PATH" \
+		make -n PKG_CONFIG=false "$how" >"$dest/log" 2>&1
+	st=$?
+	ok "$([ $st != 0 ] && [ ! -e "$dest/apt-called" ] && grep -q 'apt-get install' "$dest/log"; echo $?)" \
+		"with $how a missing package stops the build, naming it, without apt-get" \
+		"$(cat "$dest/log" "$dest/apt-called" 2>/dev/null)"
+done
 exit $((failed > 254 ? 254 : failed))
