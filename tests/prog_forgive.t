@@ -10,7 +10,7 @@
 
 . "$(dirname "$0")/lib/tap.sh"
 tap_tmpdir prog_forgive
-plan 26
+plan 27
 
 TAP_GROUP=ship
 R=$(new_ring forgive --capacity 64K) || exit 1
@@ -83,7 +83,7 @@ is "$?:$(wc -l < "$TMP/err")" "2:1" "ring-ship --rotate-size 10: too small, refu
 # --- --version ------------------------------------------------------------
 version=$(sed -n 's/^#define RING_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' \
 	libring/include/ring.h | paste -sd.)
-for p in ringctl ring-send ring-recv ring-ship; do
+for p in ringctl ring-send ring-recv ring-ship ring-bench; do
 	is "$(t "$BIN/$p" --version)" "$p (libring) $version" "$p --version"
 done
 
