@@ -213,7 +213,7 @@ ok $(( !(dropped > 0 && dropped == $(json_field "$F" 's["dropped"]')) )) \
 	"the dropped messages are counted ($dropped) and the ring agrees"
 t "$BIN/ring-send" "$F" --when-full wait --timeout 100 -m x 2> "$TMP/err"
 is "$?:$(cat "$TMP/err" | head -1)" \
-	"1:ring-send: no room within 100 ms: message 1 not sent" \
-	"--timeout limits the wait for room"
+	"1:ring-send: no room within 100 ms: message 1 not sent (held back by group 'g', which has no reader)" \
+	"--timeout limits the wait for room, and the error names the group without a reader that holds the ring"
 
 finish
