@@ -7,13 +7,18 @@
 #   make bench           transport comparison (bench/README.md)
 #   make python          the Python module (python/rules.mk)
 #   make install PREFIX=/usr/local DESTDIR=
+#   make uninstall PREFIX=/usr/local DESTDIR=
+#   make deb             Debian packages in ../ (debian/, dpkg-buildpackage)
 #
 # Each directory adds its own rules in a fragment (*/rules.mk) so that the
 # concerns stay apart; this file holds what they share.
 
-VERSION_MAJOR := 0
-VERSION_MINOR := 1
-VERSION_PATCH := 0
+# The version is the header's (RING_VERSION_* in ring.h), nowhere else.
+ring_version_part = $(shell sed -n 's/^\#define RING_VERSION_$(1) \([0-9]*\)$$/\1/p' \
+	libring/include/ring.h)
+VERSION_MAJOR := $(call ring_version_part,MAJOR)
+VERSION_MINOR := $(call ring_version_part,MINOR)
+VERSION_PATCH := $(call ring_version_part,PATCH)
 VERSION       := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 
 PREFIX  ?= /usr/local
@@ -31,13 +36,18 @@ PKG_CONFIG ?= pkg-config
 
 # Debian packages the build needs, by the header or pkg-config module that
 # proves they are there. Missing ones are installed when run as root,
-# otherwise the build stops with the exact command to run.
+# otherwise the build stops with the exact command to run. Never during a
+# package build (DEB_BUILD_OPTIONS or DEB_BUILD_ARCH set, or NO_DEPS=1):
+# there Build-Depends says what is needed, and the build only reports.
+ifneq ($(NO_DEPS)$(DEB_BUILD_OPTIONS)$(DEB_BUILD_ARCH)$(DEB_HOST_ARCH),)
+RING_NO_APT := 1
+endif
 NEEDED_PKGS := $(shell \
 	$(PKG_CONFIG) --exists liburcu 2>/dev/null || echo liburcu-dev; \
 	command -v $(PKG_CONFIG) >/dev/null 2>&1 || echo pkg-config; \
 	command -v prove >/dev/null 2>&1 || echo perl)
 ifneq ($(strip $(NEEDED_PKGS)),)
-ifeq ($(shell id -u),0)
+ifeq ($(shell id -u)$(RING_NO_APT),0)
 $(info Installing missing Debian packages: $(NEEDED_PKGS))
 $(shell (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(NEEDED_PKGS)) >&2)
 else
@@ -70,11 +80,11 @@ endif
 # (so the two builds never overwrite each other). Shell tests read RING_BIN.
 BIN := $(OUT)/bin
 
-ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 BINS :=
 TESTS :=
-.PHONY: all check check-long clean install demo bench fuzz
+.PHONY: all check check-long clean install uninstall demo bench fuzz deb programs
 all:
 
 include libring/rules.mk
@@ -107,7 +117,18 @@ $(BUILD)/%.o: %.c
 clean:
 	rm -rf build lib bin tests/bin
 
-install: all
+# The programs a user runs; the benchmarks are development tools, not installed.
+INSTALL_BINS := $(filter-out %/ring-bench %/ring-observer-bench,$(BINS))
+
+# Installing to the live system as root (no DESTDIR) runs ldconfig, so that
+# the programs and others find libring.so.0 at once; a staged install
+# (DESTDIR, a package build) leaves that to the package manager.
+LDCONFIG ?= ldconfig
+
+# What install installs, built: `make programs` builds no benchmark or test.
+programs: $(LIB_A) $(LIB_SO) $(INSTALL_BINS)
+
+install: programs
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 0644 libring/include/ring.h $(DESTDIR)$(INCDIR)/ring.h
@@ -117,12 +138,43 @@ install: all
 	ln -sf libring.so.$(VERSION_MAJOR) $(DESTDIR)$(LIBDIR)/libring.so
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' \
 		libring/libring.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libring.pc
-	for b in $(BINS); do install -m 0755 $$b $(DESTDIR)$(BINDIR)/; done
+	for b in $(INSTALL_BINS); do install -m 0755 $$b $(DESTDIR)$(BINDIR)/; done
 	for d in 1 3 5 7; do \
 		ls man/*.$$d >/dev/null 2>&1 || continue; \
 		install -d $(DESTDIR)$(MANDIR)/man$$d; \
-		install -m 0644 man/*.$$d $(DESTDIR)$(MANDIR)/man$$d/; \
+		for f in man/*.$$d; do \
+			if [ -L $$f ]; then \
+				ln -sf $$(readlink $$f) $(DESTDIR)$(MANDIR)/man$$d/$${f#man/}; \
+			else \
+				install -m 0644 $$f $(DESTDIR)$(MANDIR)/man$$d/; \
+			fi; \
+		done; \
 	done
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+		echo "$(LDCONFIG)"; $(LDCONFIG); \
+	fi
+
+# Removes what install put there (and nothing else).
+uninstall:
+	rm -f $(DESTDIR)$(INCDIR)/ring.h $(DESTDIR)$(LIBDIR)/libring.a \
+		$(DESTDIR)$(LIBDIR)/libring.so $(DESTDIR)$(LIBDIR)/libring.so.$(VERSION_MAJOR) \
+		$(DESTDIR)$(LIBDIR)/libring.so.$(VERSION) \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/libring.pc
+	for b in $(notdir $(INSTALL_BINS)) ring-bench; do rm -f $(DESTDIR)$(BINDIR)/$$b; done
+	for d in 1 3 7; do \
+		for f in man/*.$$d; do \
+			[ -e $$f ] || [ -L $$f ] || continue; \
+			rm -f $(DESTDIR)$(MANDIR)/man$$d/$${f#man/}; \
+		done; \
+	done
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+		echo "$(LDCONFIG)"; $(LDCONFIG); \
+	fi
+
+# Debian packages (debian/): libring0, libring-dev, libring-tools in ../,
+# unsigned. DEB_BUILD_OPTIONS=nocheck leaves out `make check`.
+deb:
+	dpkg-buildpackage -us -uc -b
 
 # Objects made through pattern chains are kept (no rebuild on the next run).
 .SECONDARY:

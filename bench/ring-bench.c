@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "ring.h"
 
 static const struct transport *const transports[] = {
 	&transport_ring,
@@ -75,6 +76,7 @@ static void usage(FILE *out)
 "  -r, --rtt             measure round trips (P and G must be 1)\n"
 "  -j, --json            print one JSON object as the last line\n"
 "  -h, --help            this text\n"
+"      --version         the version of ring-bench\n"
 "\n"
 "Numbers take a K, M or G suffix (x1024). The time runs from the release of\n"
 "the producers to the last message received by the slowest reader.\n"
@@ -145,6 +147,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "rtt", no_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -221,6 +224,11 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 'h':
 			usage(stdout);
+			return -1;
+		case 'V':
+			printf("%s (libring) %d.%d.%d\n", BENCH_PROG,
+			       RING_VERSION_MAJOR, RING_VERSION_MINOR,
+			       RING_VERSION_PATCH);
 			return -1;
 		default:
 			fprintf(stderr, "Try '%s --help'.\n", BENCH_PROG);

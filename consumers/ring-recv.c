@@ -22,6 +22,7 @@ enum out_format { FORMAT_LINE, FORMAT_NUL, FORMAT_LEN32, FORMAT_JSON };
 enum {
 	OPT_FROM = 256,
 	OPT_TIMEOUT,
+	OPT_CREATE,
 };
 
 static const struct cli_option recv_options[] = {
@@ -31,6 +32,7 @@ static const struct cli_option recv_options[] = {
 	{ "count", 'n', required_argument },
 	{ "timeout", OPT_TIMEOUT, required_argument },
 	{ "format", 'o', required_argument },
+	{ "create", OPT_CREATE, no_argument },
 	{ "help", 'h', no_argument },
 	{ NULL, 0, 0 },
 };
@@ -45,6 +47,7 @@ struct recv_args {
 	const char *group;
 	unsigned from;		/* RING_FROM_* for a new group */
 	int follow;
+	int create;		/* create the group if missing */
 	uint64_t count;		/* 0 = no limit */
 	int64_t timeout_ms;	/* -1 = none */
 	enum out_format format;
@@ -57,23 +60,26 @@ static void usage(void)
 	       "Write the messages of group NAME of RING to standard output "
 	       "and release them.\n"
 	       "A name without a slash is a ring in " CLI_RING_DIR ".\n\n"
-	       "  -g, --group NAME        consumer group (created if missing)\n"
+	       "  -g, --group NAME        consumer group (must exist, see "
+	       "--create)\n"
+	       "      --create            create the group if it is missing\n"
 	       "      --from WHERE        oldest (default) or newest: where a "
-	       "new group starts\n"
+	       "group made by --create starts\n"
 	       "  -f, --follow            wait for new messages instead of "
 	       "stopping when drained\n"
 	       "  -n, --count N           stop after N messages\n"
 	       "      --timeout MS        stop when no message came for MS ms\n"
 	       "  -o, --format KIND       line (default), nul, len32 or json\n"
-	       "  -h, --help              this text\n");
+	       "  -h, --help              this text\n"
+	       "      --version           the version of the program\n");
 }
 
 /* Parse the command line into @a. */
 static void parse_args(int argc, char **argv, struct recv_args *a)
 {
 	struct cli_parser p;
+	int key, from_given = 0;
 	const char *arg;
-	int key;
 
 	memset(a, 0, sizeof(*a));
 	a->timeout_ms = -1;
@@ -87,9 +93,13 @@ static void parse_args(int argc, char **argv, struct recv_args *a)
 			a->from = cli_choice_arg("--from", arg, from_names) ?
 					  RING_FROM_NEWEST :
 					  RING_FROM_OLDEST;
+			from_given = 1;
 			break;
 		case 'f':
 			a->follow = 1;
+			break;
+		case OPT_CREATE:
+			a->create = 1;
 			break;
 		case 'n':
 			a->count = cli_uint_arg("--count", arg, UINT64_MAX);
@@ -109,6 +119,9 @@ static void parse_args(int argc, char **argv, struct recv_args *a)
 	}
 	a->ring = cli_ring_operand(&p);
 	cli_check_group(a->group);
+	if (from_given && !a->create)
+		cli_usage_error("--from says where a group made by --create "
+				"starts; it needs --create");
 }
 
 /* Messages looked at (and written with one writev) at most per batch. */
@@ -221,8 +234,26 @@ static int write_batch(const struct out_batch *b, unsigned *done)
 	return rc;
 }
 
+/* How long a reader waits on a claim before it asks whether its owner
+ * lives (ring_set_recovery_ms), and how long a draining read waits at a
+ * pending claim before it calls the ring drained: long enough for the
+ * reader to skip a dead owner's claim. */
+#define RECV_RECOVERY_MS 100
+#define RECV_SETTLE_MS (2 * RECV_RECOVERY_MS + 300)
+
+/* 1 if the ring's tail is past the reader's cursor: a claim is pending. */
+static int claim_pending(struct ring *r, struct ring_reader *rd)
+{
+	struct ring_stats st;
+
+	if (ring_stats(r, &st) < 0)
+		return 0;
+	return (int64_t)(st.tail - ring_reader_position(rd)) > 0;
+}
+
 /* Read, write, release until done; returns the exit status. */
-static int receive(const struct recv_args *a, struct ring_reader *rd)
+static int receive(const struct recv_args *a, struct ring *r,
+		   struct ring_reader *rd)
 {
 	static struct ring_msg msgs[RECV_BATCH];
 	static struct out_batch out;
@@ -239,6 +270,15 @@ static int receive(const struct recv_args *a, struct ring_reader *rd)
 			max = (unsigned)(a->count - done);
 		deadline = cli_deadline_after_ms(a->timeout_ms, &ts);
 		rc = ring_peek_batch(rd, msgs, max, flags, deadline);
+		if (rc == -EAGAIN && claim_pending(r, rd)) {
+			/* Draining, stopped at a claim not yet committed:
+			 * wait for it to commit, or for its dead owner's
+			 * claim to be skipped, before calling it drained. */
+			deadline = cli_deadline_after_ms(RECV_SETTLE_MS, &ts);
+			rc = ring_peek_batch(rd, msgs, max, 0, deadline);
+			if (rc == -ETIMEDOUT)
+				rc = -EAGAIN; /* a live claim: drained */
+		}
 		if (rc == -EAGAIN || rc == -ETIMEDOUT) {
 			if (a->count && rc == -ETIMEDOUT) {
 				cli_error("timed out after %" PRIu64 " of %"
@@ -309,8 +349,10 @@ int main(int argc, char **argv)
 	 * released. */
 	signal(SIGPIPE, SIG_IGN);
 	rd = cli_open_reader(args.ring, args.group,
-			     RING_GROUP_CREATE | args.from, &r);
-	status = receive(&args, rd);
+			     (args.create ? RING_GROUP_CREATE : 0) | args.from,
+			     &r);
+	ring_set_recovery_ms(r, RECV_RECOVERY_MS);
+	status = receive(&args, r, rd);
 	ring_reader_close(rd);
 	ring_close(r);
 	return status;

@@ -30,6 +30,9 @@
  * Signals end a wait at once (RING_INTR). */
 #define SHIP_TICK_MS 500
 
+/* The smallest --rotate-size: below it every few lines would rotate. */
+#define SHIP_ROTATE_MIN 1024u
+
 enum fsync_mode { FSYNC_ALWAYS, FSYNC_BATCH, FSYNC_NEVER };
 
 enum {
@@ -38,6 +41,7 @@ enum {
 	OPT_KEEP,
 	OPT_COMPRESS,
 	OPT_FSYNC,
+	OPT_CREATE,
 };
 
 static const struct cli_option ship_options[] = {
@@ -48,6 +52,7 @@ static const struct cli_option ship_options[] = {
 	{ "keep", OPT_KEEP, required_argument },
 	{ "compress", OPT_COMPRESS, no_argument },
 	{ "fsync", OPT_FSYNC, required_argument },
+	{ "create", OPT_CREATE, no_argument },
 	{ "help", 'h', no_argument },
 	{ NULL, 0, 0 },
 };
@@ -62,6 +67,7 @@ struct shipper {
 	uint64_t rotate_size;	  /* 0 = no size limit */
 	uint64_t rotate_interval; /* seconds, 0 = none */
 	enum fsync_mode fsync;
+	int create;		  /* create the group if missing */
 	uint64_t shipped;
 	uint64_t bytes;
 	const char *failed;	  /* what failed on the output, or NULL */
@@ -92,8 +98,10 @@ static void usage(void)
 	       "Append the messages of group NAME of RING to FILE, one per "
 	       "line.\n"
 	       "A name without a slash is a ring in " CLI_RING_DIR ".\n\n"
-	       "  -g, --group NAME          consumer group (created if "
-	       "missing)\n"
+	       "  -g, --group NAME          consumer group (must exist, see "
+	       "--create)\n"
+	       "      --create              create the group if it is "
+	       "missing\n"
 	       "  -o, --output FILE         file to append to\n"
 	       "      --rotate-size SIZE    rotate when FILE would exceed "
 	       "SIZE bytes\n"
@@ -104,6 +112,9 @@ static void usage(void)
 	       "      --compress            gzip rotated files\n"
 	       "      --fsync MODE          always, batch (default) or never\n"
 	       "  -h, --help                this text\n"
+	       "      --version             the version of the program\n"
+	       "--keep and --compress need --rotate-size or "
+	       "--rotate-interval.\n"
 	       "Signals: HUP reopens FILE, TERM and INT drain and exit.\n");
 }
 
@@ -111,8 +122,8 @@ static void usage(void)
 static void parse_args(int argc, char **argv, struct shipper *s)
 {
 	struct cli_parser p;
+	int key, keep_given = 0;
 	const char *arg;
-	int key;
 
 	memset(s, 0, sizeof(*s));
 	s->fsync = FSYNC_BATCH;
@@ -137,9 +148,13 @@ static void parse_args(int argc, char **argv, struct shipper *s)
 		case OPT_KEEP:
 			s->out.keep = (unsigned)cli_uint_arg("--keep", arg,
 							     100000);
+			keep_given = 1;
 			break;
 		case OPT_COMPRESS:
 			s->out.compress = 1;
+			break;
+		case OPT_CREATE:
+			s->create = 1;
 			break;
 		case OPT_FSYNC:
 			s->fsync = (enum fsync_mode)cli_choice_arg(
@@ -158,6 +173,16 @@ static void parse_args(int argc, char **argv, struct shipper *s)
 		cli_usage_error("--output: a file name of 1 to %d bytes",
 				PATH_MAX - 32);
 	s->out.sync = s->fsync != FSYNC_NEVER;
+	/* Options that would do nothing are refused, not ignored. */
+	if (!s->rotate_size && !s->rotate_interval &&
+	    (keep_given || s->out.compress))
+		cli_usage_error("%s applies to rotated files: give "
+				"--rotate-size or --rotate-interval",
+				keep_given ? "--keep" : "--compress");
+	if (s->rotate_size && s->rotate_size < SHIP_ROTATE_MIN)
+		cli_usage_error("--rotate-size: %" PRIu64 " bytes is too "
+				"small; at least %u (1K)", s->rotate_size,
+				SHIP_ROTATE_MIN);
 }
 
 /* Print the one-line summary. */
@@ -374,7 +399,8 @@ int main(int argc, char **argv)
 	cli_init("ring-ship");
 	parse_args(argc, argv, &s);
 	set_signals();
-	rd = cli_open_reader(s.ring, s.group, RING_GROUP_CREATE, &r);
+	rd = cli_open_reader(s.ring, s.group,
+			     s.create ? RING_GROUP_CREATE : 0, &r);
 	rc = ship_open(&s.out);
 	if (rc)
 		cli_fail("%s: %s", s.out.path, strerror(-rc));

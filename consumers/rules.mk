@@ -7,11 +7,11 @@ $(BIN)/ring-tail: $(BUILD)/consumers/ring-tail.o $(BUILD)/tools/cli.o \
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROG_LDLIBS)
 
-$(BIN)/ring-recv: $(BUILD)/consumers/ring-recv.o $(BUILD)/tools/cli.o $(LIB_A)
+$(BIN)/ring-recv: $(BUILD)/consumers/ring-recv.o $(BUILD)/tools/cli.o $(TOOL_LIB)
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROG_LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(TOOL_LDLIBS)
 
 $(BIN)/ring-ship: $(BUILD)/consumers/ring-ship.o $(BUILD)/consumers/ship_output.o \
-		$(BUILD)/tools/cli.o $(LIB_A)
+		$(BUILD)/tools/cli.o $(TOOL_LIB)
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROG_LDLIBS) $(ZLIB_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(TOOL_LDLIBS) $(ZLIB_LIBS)

@@ -25,6 +25,18 @@ $(LIB_SO): $(LIB_PIC_OBJS) libring/libring.map
 # Programs link the static library: they run from bin/ without LD_LIBRARY_PATH.
 PROG_LDLIBS := $(LIB_A) $(LDLIBS_COMMON)
 
+# The installed programs (ringctl, ring-send, ring-recv, ring-ship) link
+# TOOL_LIB: the static library, or with PROGRAMS_LINK=shared libring.so.0
+# (the Debian package, so that a fixed library reaches every program; they
+# then need LD_LIBRARY_PATH=lib to run from bin/).
+ifeq ($(PROGRAMS_LINK),shared)
+TOOL_LIB := $(LIB_SO)
+TOOL_LDLIBS := $(LIB_SO) $(LDLIBS_COMMON)
+else
+TOOL_LIB := $(LIB_A)
+TOOL_LDLIBS := $(PROG_LDLIBS)
+endif
+
 # The test build: the same sources with the schedule points of sched.h
 # compiled in (-DRL_TEST_HOOKS). Only tests link it (tests/t_sched_*);
 # nothing is installed from it.

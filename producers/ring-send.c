@@ -164,7 +164,7 @@ static struct ring *open_ring(const struct send_args *a)
 			rc = cli_ring_open(path, 0, &r);
 	}
 	if (rc < 0)
-		cli_fail("%s: %s", path, ring_strerror(rc));
+		cli_open_failed(path, rc);
 	free(path);
 	return r;
 }
@@ -188,6 +188,45 @@ static noreturn void finish(struct ring *r, const struct send_args *a,
 	exit(status);
 }
 
+/*
+ * Why the ring is full, for the error message: the groups that hold
+ * messages and have no live reader (a mistyped group nobody reads, a
+ * reader that died), as " (held back by group 'a', 'b', which have no
+ * reader)" in @buf, or "" when every group has a live reader.
+ */
+static const char *held_back_by(struct ring *r, char *buf, size_t len)
+{
+	char (*names)[RING_GROUP_NAME_MAX + 1] = NULL;
+	char esc[4 * RING_GROUP_NAME_MAX + 1], list[400];
+	struct ring_group_stats gs;
+	int n, i, found = 0;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	n = ring_group_list(r, NULL, 0);
+	if (n <= 0)
+		return buf;
+	names = calloc((size_t)n, sizeof(*names));
+	if (!names)
+		return buf;
+	n = ring_group_list(r, names, (unsigned)n);
+	for (i = 0; i < n && o + 4 * RING_GROUP_NAME_MAX + 8 < sizeof(list);
+	     i++) {
+		if (ring_group_stats(r, names[i], &gs) < 0 ||
+		    gs.reader_alive || !gs.lag_messages)
+			continue;
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s'%s'",
+				      found++ ? ", " : "",
+				      cli_printable(gs.name, esc, sizeof(esc)));
+	}
+	if (found)
+		snprintf(buf, len, " (held back by %s %s, which %s no reader)",
+			 found > 1 ? "groups" : "group", list,
+			 found > 1 ? "have" : "has");
+	free(names);
+	return buf;
+}
+
 /* Send @n messages; a full ring that may not be waited for is fatal. */
 static void send_all(struct ring *r, const struct send_args *a,
 		     struct send_counts *c, const struct ring_out *out,
@@ -195,6 +234,7 @@ static void send_all(struct ring *r, const struct send_args *a,
 {
 	struct timespec ts;
 	unsigned i = 0;
+	char why[512];
 	int rc;
 
 	while (i < n) {
@@ -210,12 +250,14 @@ static void send_all(struct ring *r, const struct send_args *a,
 			return;
 		}
 		if (rc == -EAGAIN)
-			cli_error("ring full: message %" PRIu64 " not sent",
-				  c->sent + c->dropped + 1);
+			cli_error("ring full: message %" PRIu64 " not sent%s",
+				  c->sent + c->dropped + 1,
+				  held_back_by(r, why, sizeof(why)));
 		else if (rc == -ETIMEDOUT)
 			cli_error("no room within %" PRId64 " ms: message %"
-				  PRIu64 " not sent", a->timeout_ms,
-				  c->sent + c->dropped + 1);
+				  PRIu64 " not sent%s", a->timeout_ms,
+				  c->sent + c->dropped + 1,
+				  held_back_by(r, why, sizeof(why)));
 		else
 			cli_error("send: %s", ring_strerror(rc));
 		finish(r, a, c, CLI_EXIT_FAIL);

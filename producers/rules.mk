@@ -2,6 +2,6 @@
 BINS += $(BIN)/ring-send
 
 $(BIN)/ring-send: $(BUILD)/producers/ring-send.o $(BUILD)/producers/frames.o \
-		$(BUILD)/tools/cli.o $(LIB_A)
+		$(BUILD)/tools/cli.o $(TOOL_LIB)
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROG_LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(TOOL_LDLIBS)

@@ -571,6 +571,7 @@ static void test_strerror(void)
 	static const int codes[] = {
 		EINPROGRESS, ENOEXEC,  EPROTONOSUPPORT, EUCLEAN, EDOM,
 		ENODATA,     EBADMSG,  EMSGSIZE,	ENOBUFS, ECHILD,
+		ENOENT,	     ETIMEDOUT, EBUSY,		EEXIST,	 EISDIR,
 	};
 	unsigned i, j, n = sizeof(codes) / sizeof(codes[0]);
 	int okay = 1, distinct = 1, own = 1;
@@ -597,14 +598,19 @@ static void test_strerror(void)
 	ok(distinct, "ring_strerror: a distinct text for each code");
 	ok(own, "ring_strerror: ring-specific text, not libc's");
 	ok(ring_strerror(0) && *ring_strerror(0), "ring_strerror(0)");
-	ok(ring_strerror(-ENOENT) && strstr(ring_strerror(-ENOENT), "No such"),
+	ok(strstr(ring_strerror(-ENOENT), "no such ring file") &&
+	   strstr(ring_strerror(-ENOENT), "no such group"),
+	   "ring_strerror(-ENOENT) names what is missing: a ring or a group");
+	ok(strstr(ring_strerror(-ETIMEDOUT), "waiting for room") != NULL,
+	   "ring_strerror(-ETIMEDOUT): timed out waiting, not a connection");
+	ok(strcmp(ring_strerror(-EACCES), strerror(EACCES)) == 0,
 	   "ring_strerror of a plain errno: libc's text");
 	ok(ring_strerror(-99999) != NULL, "ring_strerror of nonsense: not NULL");
 }
 
 int main(void)
 {
-	plan(154);
+	plan(156);
 	tu_guard(60);
 	test_config_defaults();
 	test_create_bad_configs();

@@ -72,7 +72,19 @@ void cli_usage_error(const char *fmt, ...)
 	exit(CLI_EXIT_USAGE);
 }
 
-/* Build getopt_long's tables from @opts. */
+/* Print "PROG (libring) X.Y.Z" and the library's version if it differs. */
+void cli_print_version(void)
+{
+	int lib = ring_version();
+
+	printf("%s (libring) %d.%d.%d\n", cli_prog, RING_VERSION_MAJOR,
+	       RING_VERSION_MINOR, RING_VERSION_PATCH);
+	if (lib != RING_VERSION_NUMBER)
+		printf("library libring %d.%d.%d\n", lib / 10000,
+		       lib / 100 % 100, lib % 100);
+}
+
+/* Build getopt_long's tables from @opts, and --version. */
 void cli_parser_init(struct cli_parser *p, int argc, char **argv,
 		     const struct cli_option *opts)
 {
@@ -97,6 +109,9 @@ void cli_parser_init(struct cli_parser *p, int argc, char **argv,
 				*s++ = ':';
 		}
 	}
+	p->longopts[i].name = "version";
+	p->longopts[i].has_arg = no_argument;
+	p->longopts[i].val = CLI_OPT_VERSION;
 	*s = '\0';
 	optind = 1;
 	opterr = 0;
@@ -132,6 +147,10 @@ int cli_next_option(struct cli_parser *p, const char **arg)
 	if (key == ':')
 		cli_usage_error("option '%s' needs an argument",
 				p->argv[optind - 1]);
+	if (key == CLI_OPT_VERSION) {
+		cli_print_version();
+		exit(CLI_EXIT_OK);
+	}
 	o = cli_find(p, key);
 	if (o && o->has_arg == optional_argument && !optarg &&
 	    optind < p->argc && cli_parse_size(p->argv[optind], &ignored) == 0)
@@ -591,20 +610,65 @@ int cli_ring_open(const char *path, unsigned flags, struct ring **r)
 	return 0;
 }
 
+/* What a failed ring_open() of @path means, in one line; exits 1. */
+void cli_open_failed(const char *path, int rc)
+{
+	if (rc == -ENOENT)
+		cli_fail("%s: ring file not found", path);
+	cli_fail("%s: %s", path, ring_strerror(rc));
+}
+
+/* The ring's group names as "a, b, c" in @buf ("none" without any). */
+const char *cli_group_names_text(struct ring *r, char *buf, size_t len)
+{
+	char (*names)[RING_GROUP_NAME_MAX + 1] = NULL;
+	char esc[4 * RING_GROUP_NAME_MAX + 1];
+	int n, max = 0, i;
+	size_t o = 0;
+
+	for (;;) {
+		n = ring_group_list(r, names, (unsigned)max);
+		if (n <= max)
+			break;
+		max = n;
+		free(names);
+		names = calloc((size_t)max, sizeof(*names));
+		if (!names)
+			cli_fail("out of memory");
+	}
+	snprintf(buf, len, "%s", n > 0 ? "" : "none");
+	for (i = 0; i < n && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "",
+				      cli_printable(names[i], esc, sizeof(esc)));
+	free(names);
+	return buf;
+}
+
 /* Open ring @ring and the reader of @group; exits with status 1 on error. */
 struct ring_reader *cli_open_reader(const char *ring, const char *group,
 				    unsigned flags, struct ring **r)
 {
+	char esc[4 * RING_GROUP_NAME_MAX + 1], list[1024];
+	struct ring_group_stats gs;
 	struct ring_reader *rd;
 	char *path = cli_ring_path(ring);
 	int rc;
 
 	rc = cli_ring_open(path, 0, r);
 	if (rc < 0)
-		cli_fail("%s: %s", path, ring_strerror(rc));
+		cli_open_failed(path, rc);
 	rc = ring_reader_open(*r, group, flags, &rd);
+	cli_printable(group, esc, sizeof(esc));
+	if (rc == -ENOENT)
+		cli_fail("no group '%s' in %s (groups: %s); create it with "
+			 "--create or ringctl group %s add %s", esc, path,
+			 cli_group_names_text(*r, list, sizeof(list)), ring, esc);
+	if (rc == -EBUSY && ring_group_stats(*r, group, &gs) == 0 &&
+	    gs.reader_pid)
+		cli_fail("%s: group '%s' is being read by pid %d", path, esc,
+			 (int)gs.reader_pid);
 	if (rc < 0)
-		cli_fail("%s: group %s: %s", path, group, ring_strerror(rc));
+		cli_fail("%s: group '%s': %s", path, esc, ring_strerror(rc));
 	free(path);
 	return rd;
 }

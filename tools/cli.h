@@ -19,8 +19,11 @@
 /* Directory of rings named without a slash. */
 #define CLI_RING_DIR "/dev/shm"
 
-/* The largest number of options one program takes. */
+/* The largest number of options one program takes (and --version). */
 #define CLI_MAX_OPTIONS 24
+
+/* The key of --version, which every parser knows. */
+#define CLI_OPT_VERSION 0x7fff
 
 /* One option of a program: long name, short letter (or a code >= 256 for
  * options without one) and whether it takes an argument. */
@@ -34,7 +37,7 @@ struct cli_option {
 struct cli_parser {
 	int argc;
 	char **argv;
-	struct option longopts[CLI_MAX_OPTIONS + 1];
+	struct option longopts[CLI_MAX_OPTIONS + 2];
 	char shortopts[3 * CLI_MAX_OPTIONS + 2];
 	const struct cli_option *opts;
 };
@@ -66,9 +69,16 @@ noreturn void cli_usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
 /*
+ * cli_print_version - print "PROG (libring) X.Y.Z" on standard output (and
+ * the loaded library's version when it differs from the header's).
+ */
+void cli_print_version(void);
+
+/*
  * cli_parser_init - prepare to parse @argv with the options of @opts (a
- * table ended by an entry with a NULL name). Options and operands may come
- * in any order; "--" ends the options.
+ * table ended by an entry with a NULL name) and --version, which prints
+ * the version and exits 0. Options and operands may come in any order;
+ * "--" ends the options.
  */
 void cli_parser_init(struct cli_parser *p, int argc, char **argv,
 		     const struct cli_option *opts);
@@ -233,10 +243,24 @@ const char *cli_config_problem(const struct ring_config *cfg);
 int cli_ring_open(const char *path, unsigned flags, struct ring **r);
 
 /*
+ * cli_group_names_text - the names of @r's groups as "a, b, c" (control
+ * bytes escaped), or "none", in @buf. Returns @buf.
+ */
+const char *cli_group_names_text(struct ring *r, char *buf, size_t len);
+
+/*
+ * cli_open_failed - print what ring_open()'s error @rc for @path means
+ * ("ring file not found" for -ENOENT) and exit with status 1.
+ */
+noreturn void cli_open_failed(const char *path, int rc);
+
+/*
  * cli_open_reader - open the ring @ring (a name or path, as for
  * cli_ring_path) into *@r and become the reader of group @group, opened
  * with @flags (RING_GROUP_*). Returns the reader; a failure prints one line
- * naming the ring (and the group) and exits with status 1.
+ * naming the ring (and the group) and exits with status 1: a missing group
+ * (without RING_GROUP_CREATE) as "no group 'NAME' in PATH (groups: ...)",
+ * a group read by another process with that process's pid.
  */
 struct ring_reader *cli_open_reader(const char *ring, const char *group,
 				    unsigned flags, struct ring **r);

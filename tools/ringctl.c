@@ -27,11 +27,11 @@ static void usage(void)
 	       "              [--groups N] [--processes N] [--mode OCTAL]\n"
 	       "              [--when-full wait|fail|drop] [--timestamps] "
 	       "[--group NAME]...\n"
-	       "  info RING                      format and sizes\n"
+	       "  info RING [--json]             format and sizes\n"
 	       "  stat RING [--json] [--watch SECS]\n"
 	       "                                 counters, groups, lag, "
 	       "rates\n"
-	       "  check RING [--repair [--dry-run]]\n"
+	       "  check RING [--repair [--dry-run]] [--json]\n"
 	       "                                 verify (and repair) "
 	       "consistency; --dry-run\n"
 	       "                                 repairs a private copy: "
@@ -40,7 +40,8 @@ static void usage(void)
 	       "ring (read-only)\n"
 	       "  rm RING                        remove the ring file\n"
 	       "  group RING add|rm|reset NAME [--from oldest|newest]\n"
-	       "  group RING list                names of the groups\n\n"
+	       "  group RING list [--json]       names of the groups\n"
+	       "  --version                      the version of ringctl\n\n"
 	       "Sizes accept K, M and G suffixes. Exit status: 0 ok, 1 error, "
 	       "2 usage.\n");
 }
@@ -62,7 +63,7 @@ struct ring *ringctl_open(const char *arg, unsigned flags, char **path)
 	*path = cli_ring_path(arg);
 	rc = cli_ring_open(*path, flags, &r);
 	if (rc < 0)
-		cli_fail("%s: %s", *path, ring_strerror(rc));
+		cli_open_failed(*path, rc);
 	return r;
 }
 
@@ -99,6 +100,7 @@ enum {
 	OPT_REPAIR,
 	OPT_FROM,
 	OPT_DRY_RUN,
+	OPT_JSON,
 };
 
 /* ringctl create RING [options] */
@@ -202,22 +204,62 @@ int cmd_create(int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
-/* ringctl info RING */
+/* ringctl info RING [--json] */
 int cmd_info(int argc, char **argv)
 {
+	static const struct cli_option opts[] = {
+		{ "json", OPT_JSON, no_argument },
+		{ "help", 'h', no_argument },
+		{ NULL, 0, 0 },
+	};
+	struct cli_buf out = { NULL, 0, 0 };
 	struct ring_stats st;
 	char a[32], b[32], when[64];
+	struct cli_parser p;
+	int key, rc, json = 0;
+	const char *arg;
 	struct tm tm;
 	time_t secs;
 	struct ring *r;
 	char *path;
-	int rc;
 
-	r = ringctl_open(only_ring_operand(argc, argv), RING_OPEN_RDONLY,
-			 &path);
+	cli_parser_init(&p, argc, argv, opts);
+	while ((key = cli_next_option(&p, &arg)) != -1) {
+		if (key == OPT_JSON) {
+			json = 1;
+		} else {
+			usage();
+			exit(CLI_EXIT_OK);
+		}
+	}
+	if (cli_operand_count(&p) != 1)
+		cli_usage_error("info needs exactly one RING");
+	r = ringctl_open(cli_operand(&p, 0), RING_OPEN_RDONLY, &path);
 	rc = ring_stats(r, &st);
 	if (rc < 0)
 		cli_fail("%s: %s", path, ring_strerror(rc));
+	if (json) {
+		cli_buf_put(&out, "{\"path\":", 8);
+		cli_buf_json_string(&out, path, strlen(path));
+		cli_buf_printf(&out, ",\"version\":%" PRIu32 ",\"hdr_size\":%"
+			       PRIu32 ",\"file_size\":%" PRIu64 ",\"capacity\":%"
+			       PRIu64 ",\"slot_size\":%" PRIu64 ",\"slot_count\":%"
+			       PRIu64 ",\"max_message\":%" PRIu64
+			       ",\"payload_align\":%" PRIu32 ",\"when_full\":\"%s\""
+			       ",\"timestamps\":%s,\"groups\":%" PRIu32
+			       ",\"created_ns\":%" PRIu64 "}\n", st.version,
+			       st.hdr_size, st.file_size, st.capacity,
+			       st.slot_size, st.slot_count, st.max_message,
+			       ring_payload_align(r),
+			       ringctl_policy_name(st.full_policy),
+			       st.flags & RING_CFG_TIMESTAMPS ? "true" : "false",
+			       st.groups, st.created_ns);
+		fwrite(out.data, 1, out.len, stdout);
+		free(out.data);
+		ring_close(r);
+		free(path);
+		return CLI_EXIT_OK;
+	}
 	secs = (time_t)(st.created_ns / 1000000000u);
 	localtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
@@ -231,6 +273,8 @@ int cmd_info(int argc, char **argv)
 	       st.slot_size);
 	printf("max message  %s (%" PRIu64 " bytes)\n",
 	       cli_human_size(st.max_message, b, sizeof(b)), st.max_message);
+	printf("alignment    payloads start at multiples of %" PRIu32
+	       " bytes\n", ring_payload_align(r));
 	printf("when full    %s\n", ringctl_policy_name(st.full_policy));
 	printf("timestamps   %s\n",
 	       st.flags & RING_CFG_TIMESTAMPS ? "yes" : "no");
@@ -255,19 +299,47 @@ static void print_report(const char *path, const char *what,
 	       rep->problems ? rep->first_problem : "");
 }
 
-/* ringctl check RING [--repair [--dry-run]] */
+/* Print what ring_check/ring_repair found as one JSON object. */
+static void print_report_json(const char *path, const char *what, int rc,
+			      const struct ring_check_report *rep)
+{
+	struct cli_buf b = { NULL, 0, 0 };
+
+	cli_buf_put(&b, "{\"path\":", 8);
+	cli_buf_json_string(&b, path, strlen(path));
+	cli_buf_printf(&b, ",\"what\":\"%s\",\"consistent\":%s,\"problems\":%"
+		       PRIu32 ",\"repaired\":%" PRIu32 ",\"dropped_slots\":%"
+		       PRIu64 ",\"dropped_stretches\":%" PRIu64
+		       ",\"renumbered\":%" PRIu64 ",\"dead_entries\":%" PRIu64,
+		       what, rc == 0 ? "true" : "false", rep->problems,
+		       rep->repaired, rep->dropped_slots,
+		       rep->dropped_stretches, rep->renumbered,
+		       rep->dead_entries);
+	if (rep->problems) {
+		cli_buf_put(&b, ",\"first_problem\":", 17);
+		cli_buf_json_string(&b, rep->first_problem,
+				    strnlen(rep->first_problem,
+					    sizeof(rep->first_problem)));
+	}
+	cli_buf_put(&b, "}\n", 2);
+	fwrite(b.data, 1, b.len, stdout);
+	free(b.data);
+}
+
+/* ringctl check RING [--repair [--dry-run]] [--json] */
 int cmd_check(int argc, char **argv)
 {
 	static const struct cli_option opts[] = {
 		{ "repair", OPT_REPAIR, no_argument },
 		{ "dry-run", OPT_DRY_RUN, no_argument },
+		{ "json", OPT_JSON, no_argument },
 		{ "help", 'h', no_argument },
 		{ NULL, 0, 0 },
 	};
 	struct ring_check_report rep;
 	struct ring_stats st;
 	struct cli_parser p;
-	int key, rc, repair = 0, dry = 0;
+	int key, rc, repair = 0, dry = 0, json = 0;
 	unsigned flags;
 	const char *arg;
 	struct ring *r;
@@ -279,6 +351,8 @@ int cmd_check(int argc, char **argv)
 			repair = 1;
 		} else if (key == OPT_DRY_RUN) {
 			dry = 1;
+		} else if (key == OPT_JSON) {
+			json = 1;
 		} else {
 			usage();
 			exit(CLI_EXIT_OK);
@@ -303,14 +377,20 @@ int cmd_check(int argc, char **argv)
 		rc = ring_repair(r, &rep);
 		if (rc < 0)
 			cli_fail("%s: repair: %s", path, ring_strerror(rc));
-		print_report(path, dry ? "repair (dry run: the file is not "
-				    "changed)" : "repair", &rep);
+		if (json)
+			print_report_json(path, dry ? "repair-dry-run" : "repair",
+					  0, &rep);
+		else
+			print_report(path, dry ? "repair (dry run: the file is "
+				     "not changed)" : "repair", &rep);
 	}
 	memset(&rep, 0, sizeof(rep));
 	rc = ring_check(r, &rep);
 	if (rc < 0 && rc != -EUCLEAN)
 		cli_fail("%s: check: %s", path, ring_strerror(rc));
-	if (rc == 0)
+	if (json)
+		print_report_json(path, "check", rc, &rep);
+	else if (rc == 0)
 		printf("%s: consistent\n", path);
 	else
 		print_report(path, "check", &rep);
@@ -326,7 +406,7 @@ int cmd_rm(int argc, char **argv)
 	int rc = ring_unlink(path);
 
 	if (rc < 0)
-		cli_fail("%s: %s", path, ring_strerror(rc));
+		cli_open_failed(path, rc);
 	free(path);
 	return CLI_EXIT_OK;
 }
@@ -353,17 +433,61 @@ int ringctl_group_names(struct ring *r, const char *path,
 	return n;
 }
 
-/* ringctl group RING list: one name per line. */
-static int group_list(struct ring *r, const char *path)
+/* ringctl group RING list: one name per line, or a JSON array of objects
+ * (name, cursor, lag_messages, reader_alive, reader_pid). */
+static int group_list(struct ring *r, const char *path, int json)
 {
 	char (*names)[RING_GROUP_NAME_MAX + 1];
 	char esc[4 * RING_GROUP_NAME_MAX + 1];
-	int n = ringctl_group_names(r, path, &names), i;
+	int n = ringctl_group_names(r, path, &names), i, k = 0;
+	struct cli_buf b = { NULL, 0, 0 };
+	struct ring_group_stats gs;
 
-	for (i = 0; i < n; i++)
-		printf("%s\n", cli_printable(names[i], esc, sizeof(esc)));
+	if (!json) {
+		for (i = 0; i < n; i++)
+			printf("%s\n", cli_printable(names[i], esc,
+						     sizeof(esc)));
+		free(names);
+		return CLI_EXIT_OK;
+	}
+	cli_buf_put(&b, "[", 1);
+	for (i = 0; i < n; i++) {
+		if (ring_group_stats(r, names[i], &gs) < 0)
+			continue; /* removed meanwhile */
+		cli_buf_printf(&b, "%s{\"name\":", k++ ? "," : "");
+		cli_buf_json_string(&b, gs.name, strlen(gs.name));
+		cli_buf_printf(&b, ",\"cursor\":%" PRIu64 ",\"released\":%"
+			       PRIu64 ",\"lag_messages\":%" PRIu64
+			       ",\"reader_alive\":%s,\"reader_pid\":%d}",
+			       gs.cursor, gs.released, gs.lag_messages,
+			       gs.reader_alive ? "true" : "false",
+			       (int)gs.reader_pid);
+	}
+	cli_buf_put(&b, "]\n", 2);
+	fwrite(b.data, 1, b.len, stdout);
+	free(b.data);
 	free(names);
 	return CLI_EXIT_OK;
+}
+
+/* Say why a group command on @name failed with @rc; exits 1. */
+static noreturn void group_failed(struct ring *r, const char *path,
+				  const char *name, int rc)
+{
+	char esc[4 * RING_GROUP_NAME_MAX + 1], list[1024];
+	struct ring_group_stats gs;
+
+	cli_printable(name, esc, sizeof(esc));
+	if (rc == -ENOENT)
+		cli_fail("no group '%s' in %s (groups: %s)", esc, path,
+			 cli_group_names_text(r, list, sizeof(list)));
+	if (rc == -EBUSY && ring_group_stats(r, name, &gs) == 0 &&
+	    gs.reader_pid)
+		cli_fail("%s: group '%s' is being read by pid %d", path, esc,
+			 (int)gs.reader_pid);
+	if (rc == -EEXIST)
+		cli_fail("%s: group '%s' already exists", path, esc);
+	cli_fail("%s: group '%s': %s", path, esc, ring_strerror(rc));
 }
 
 /* ringctl group RING add|rm|reset NAME [--from oldest|newest] | list */
@@ -371,6 +495,7 @@ int cmd_group(int argc, char **argv)
 {
 	static const struct cli_option opts[] = {
 		{ "from", OPT_FROM, required_argument },
+		{ "json", OPT_JSON, no_argument },
 		{ "help", 'h', no_argument },
 		{ NULL, 0, 0 },
 	};
@@ -379,7 +504,7 @@ int cmd_group(int argc, char **argv)
 	unsigned from = RING_FROM_OLDEST;
 	const char *arg, *name;
 	struct cli_parser p;
-	int key, action, rc;
+	int key, action, rc, json = 0;
 	struct ring *r;
 	char *path;
 
@@ -389,6 +514,8 @@ int cmd_group(int argc, char **argv)
 			from = cli_choice_arg("--from", arg, from_names) ?
 				       RING_FROM_NEWEST :
 				       RING_FROM_OLDEST;
+		} else if (key == OPT_JSON) {
+			json = 1;
 		} else {
 			usage();
 			exit(CLI_EXIT_OK);
@@ -400,6 +527,8 @@ int cmd_group(int argc, char **argv)
 	name = cli_operand(&p, 2);
 	if (action == 3 && cli_operand_count(&p) != 2)
 		cli_usage_error("group list takes no NAME");
+	if (action != 3 && json)
+		cli_usage_error("--json applies to group list only");
 	if (action != 3 && cli_operand_count(&p) != 3)
 		cli_usage_error("group %s needs exactly one NAME",
 				actions[action]);
@@ -419,11 +548,11 @@ int cmd_group(int argc, char **argv)
 		rc = ring_group_reset(r, name, from);
 		break;
 	default:
-		rc = group_list(r, path);
+		rc = group_list(r, path, json);
 		break;
 	}
 	if (rc < 0)
-		cli_fail("%s: group %s: %s", path, name, ring_strerror(rc));
+		group_failed(r, path, name, rc);
 	ring_close(r);
 	free(path);
 	return CLI_EXIT_OK;
@@ -449,6 +578,10 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		usage();
+		return CLI_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		cli_print_version();
 		return CLI_EXIT_OK;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -147,6 +147,7 @@ static void print_procs_text(const struct snapshot *s)
 
 	if (!s->n_procs)
 		return;
+	printf("  processes (counts in messages):\n");
 	printf("  %-8s %-8s %-5s %12s %10s  %s\n", "pid", "role", "alive",
 	       "committed", "dropped", "group");
 	for (i = 0; i < s->n_procs; i++) {
@@ -217,22 +218,43 @@ static void print_text(const char *path, const struct snapshot *s,
 		printf("groups: none\n");
 		return;
 	}
-	printf("%-20s %12s %12s %10s %12s  %s\n", "group", "cursor",
-	       "released", "lag msgs", "lag bytes", "reader");
+	/* One unit per table: messages here, slots in the next. */
+	printf("groups (in messages):\n");
+	printf("%-20s %12s %12s  %s\n", "group", "released", "lag", "reader");
 	for (i = 0; i < s->n_groups; i++) {
 		const struct ring_group_stats *g = &s->groups[i];
 		const struct ring_group_stats *pg = find_group(prev, g->name);
 
-		printf("%-20s %12" PRIu64 " %12" PRIu64 " %10" PRIu64
-		       " %12" PRIu64 "  %s", cli_printable(g->name, esc, sizeof(esc)),
-		       g->cursor, g->released,
-		       g->lag_messages, g->lag_bytes,
-		       g->reader_alive ? "alive" : "none");
-		if (g->reader_pid)
-			printf(" (pid %d)", (int)g->reader_pid);
+		printf("%-20s %12" PRIu64 " %12" PRIu64 "  ",
+		       cli_printable(g->name, esc, sizeof(esc)), g->released,
+		       g->lag_messages);
+		if (g->reader_alive)
+			printf("alive (pid %d)", (int)g->reader_pid);
+		else if (g->reader_pid)
+			printf("no reader (last: pid %d)", (int)g->reader_pid);
+		else
+			printf("no reader (never read)");
 		if (pg)
 			printf(" %.0f/s", rate(g->released, pg->released, dt));
 		printf("\n");
+	}
+	printf("group positions (in slots of %" PRIu64 " bytes; tail %" PRIu64
+	       "):\n", st->slot_size, st->tail);
+	printf("%-20s %12s %12s\n", "group", "cursor", "lag");
+	for (i = 0; i < s->n_groups; i++)
+		printf("%-20s %12" PRIu64 " %12" PRIu64 "\n",
+		       cli_printable(s->groups[i].name, esc, sizeof(esc)),
+		       s->groups[i].cursor, s->groups[i].lag_slots);
+	for (i = 0; i < s->n_groups; i++) {
+		const struct ring_group_stats *g = &s->groups[i];
+
+		if (g->reader_alive || !g->lag_messages)
+			continue;
+		cli_printable(g->name, esc, sizeof(esc));
+		printf("warning: group '%s' has no reader and holds %" PRIu64
+		       " messages; producers wait for it once the ring is full "
+		       "(read it, or remove it: ringctl group %s rm %s)\n",
+		       esc, g->lag_messages, path, esc);
 	}
 }
 

@@ -7,7 +7,7 @@ BINS += $(BIN)/ringctl
 # stops with the command to run.
 ZLIB_MISSING := $(shell $(PKG_CONFIG) --exists zlib 2>/dev/null || echo missing)
 ifneq ($(ZLIB_MISSING),)
-ifeq ($(shell id -u),0)
+ifeq ($(shell id -u)$(RING_NO_APT),0)
 $(info Installing missing Debian packages: zlib1g-dev)
 $(shell (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zlib1g-dev) >&2)
 else
@@ -18,9 +18,9 @@ ZLIB_LIBS := $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
 
 $(BIN)/ringctl: $(BUILD)/tools/ringctl.o $(BUILD)/tools/ringctl_stat.o \
 		$(BUILD)/tools/ringctl_dump.o $(BUILD)/tools/cli_observe.o \
-		$(BUILD)/tools/cli.o $(LIB_A)
+		$(BUILD)/tools/cli.o $(TOOL_LIB)
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROG_LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(TOOL_LDLIBS)
 
 # Two ring-send producers and a ring-recv reader through a ring in /dev/shm.
 demo: all

@@ -2,7 +2,10 @@
 /*
  * ring.h - libring: messages between processes through one memory-mapped file.
  *
- * A ring is a file (default directory /dev/shm). Producers claim room in it,
+ * A ring is a file. A name without a slash ("events") means a ring in
+ * RING_DEFAULT_DIR (/dev/shm/events) for ring_create(), ring_open() and
+ * ring_unlink() alike, as for the programs; write "./events" for a ring in
+ * the current directory. Producers claim room in it,
  * write a message in place and commit it; readers of named consumer groups see
  * the message where it lies and release it when done. Every group receives
  * every message. In steady state no call makes a system call per message.
@@ -43,7 +46,11 @@
  * be lost. A group created (or reset) while producers run starts at a
  * message producers will not overwrite any more: within one ring of every
  * claim in flight, and from then on it holds producers back like any other.
- * Payloads start 8-byte aligned.
+ * Payload alignment: every payload (ring_msg.data, ring_claim.data) starts
+ * at a multiple of RING_PAYLOAD_ALIGN (8) bytes, and of 16 in a ring whose
+ * slot size is 16 or more and that records no timestamps (the header is 16
+ * bytes then): ring_payload_align() tells which for a given ring. A struct
+ * needing no more may be read and written in place by a cast.
  *
  * Liveness is per process: a thread that exits while it holds a claim keeps
  * readers waiting on that claim until its process exits or closes the ring.
@@ -101,6 +108,19 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The version of this header; ring_version() gives the library's. */
+#define RING_VERSION_MAJOR 0
+#define RING_VERSION_MINOR 1
+#define RING_VERSION_PATCH 0
+#define RING_VERSION_NUMBER (RING_VERSION_MAJOR * 10000 + \
+			     RING_VERSION_MINOR * 100 + RING_VERSION_PATCH)
+
+/* Where a ring named without a slash lives. */
+#define RING_DEFAULT_DIR "/dev/shm"
+
+/* The alignment every payload has at least (see the top of this file). */
+#define RING_PAYLOAD_ALIGN 8u
 
 /* Opaque handles. */
 struct ring;
@@ -252,12 +272,21 @@ struct ring_group_stats {
 typedef int (*ring_handler_fn)(const struct ring_msg *msg, void *arg);
 
 /*
+ * ring_version - the version of the library actually loaded, as
+ * RING_VERSION_NUMBER encodes it (major * 10000 + minor * 100 + patch).
+ * Compare with RING_VERSION_NUMBER to detect a header/library mismatch.
+ * Never fails; may be called at any time from any thread.
+ */
+int ring_version(void);
+
+/*
  * ring_config_init - fill @cfg with the defaults.
  */
 void ring_config_init(struct ring_config *cfg);
 
 /*
  * ring_create - create a new ring file at @path and open it.
+ * @path: a path, or a name without a slash for RING_DEFAULT_DIR/@path.
  * @cfg: parameters, or NULL for the defaults.
  * @flags: RING_OPEN_* as for ring_open().
  *
@@ -273,6 +302,7 @@ int ring_create(const char *path, const struct ring_config *cfg, unsigned flags,
 
 /*
  * ring_open - map an existing ring after validating it.
+ * @path: a path, or a name without a slash for RING_DEFAULT_DIR/@path.
  *
  * Checks the magic, the format version, the superblock checksum, every size
  * and offset, and that the file's size is the one they imply. A file whose
@@ -320,7 +350,8 @@ int ring_sigbus_handler(int install);
 int ring_sigbus_recover(void *addr);
 
 /*
- * ring_unlink - remove the ring file at @path (processes that have it open
+ * ring_unlink - remove the ring file at @path (a name without a slash is
+ * in RING_DEFAULT_DIR, as for ring_open; processes that have it open
  * keep using it until they close it). Refuses anything that is not a ring
  * file (-ENOEXEC) or a symlink (-ELOOP). Returns 0 or -errno.
  */
@@ -336,6 +367,13 @@ const char *ring_strerror(int err);
  * ring_max_message - largest payload this ring accepts, in bytes.
  */
 uint32_t ring_max_message(const struct ring *r);
+
+/*
+ * ring_payload_align - the alignment in bytes that every payload of this
+ * ring has: 16 when the slot size is 16 or more and the ring records no
+ * timestamps, otherwise 8 (RING_PAYLOAD_ALIGN). Never fails.
+ */
+uint32_t ring_payload_align(const struct ring *r);
 
 /*
  * ring_set_spin - how long a waiting call polls before it sleeps on a

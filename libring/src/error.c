@@ -40,7 +40,16 @@ const char *ring_strerror(int err)
 	case EROFS:
 		return "ring opened read-only";
 	case EBUSY:
-		return "busy: group has a live reader, or a claim is open";
+		return "busy: the group is being read by a live process, or this "
+		       "thread already holds a claim";
+	case ENOENT:
+		return "no such ring file, or no such group in the ring";
+	case ETIMEDOUT:
+		return "timed out waiting for room in the ring or for a message";
+	case EEXIST:
+		return "a file or group of that name already exists";
+	case EISDIR:
+		return "the ring path names a directory";
 	case ENOSPC:
 		return "no space (file system full, or the ring's group table full)";
 	case EUSERS:

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -445,6 +446,7 @@ static int check_owner(int fd, unsigned flags)
 
 int ring_open(const char *path, unsigned flags, struct ring **out)
 {
+	char full[PATH_MAX];
 	struct rl_super sb;
 	uint64_t size;
 	int fd, err;
@@ -460,6 +462,9 @@ int ring_open(const char *path, unsigned flags, struct ring **out)
 		return -EINVAL;
 	/* O_NONBLOCK: a FIFO or device at the path must not block the open
 	 * (read_super() then refuses anything but a regular file). */
+	path = rl_path_full(path, full, sizeof(full));
+	if (!path)
+		return -ENAMETOOLONG;
 	fd = rl_path_openat(AT_FDCWD, path,
 			    ((flags & (RING_OPEN_RDONLY | RING_OPEN_PRIVATE)) ?
 				     O_RDONLY : O_RDWR) |
@@ -564,6 +569,22 @@ out:
 uint32_t ring_max_message(const struct ring *r)
 {
 	return r->geo.max_message;
+}
+
+uint32_t ring_payload_align(const struct ring *r)
+{
+	/* Slots start at multiples of the slot size from a page-aligned
+	 * area; the payload follows the header. */
+	uint32_t a = r->geo.slot_size < 16 ? r->geo.slot_size : 16;
+
+	while (r->geo.hdr_size % a)
+		a /= 2;
+	return a < RING_PAYLOAD_ALIGN ? RING_PAYLOAD_ALIGN : a;
+}
+
+int ring_version(void)
+{
+	return RING_VERSION_NUMBER;
 }
 
 void ring_set_spin(struct ring *r, uint32_t spins)

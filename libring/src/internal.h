@@ -119,6 +119,9 @@ int rl_geometry(struct rl_geometry *g, uint32_t slot_size, uint64_t slot_count,
 int rl_path_openat(int dirfd, const char *path, int flags, mode_t mode);
 /* The directory of @path (O_PATH, no link followed) and its last name. */
 int rl_path_parent(const char *path, int *dirfd, const char **base);
+/* @path, or for a name without a slash RING_DEFAULT_DIR/@path built in
+ * @buf (@len bytes); NULL if that does not fit. */
+const char *rl_path_full(const char *path, char *buf, size_t len);
 /* An unnamed file in @dirfd (*@hidden), else @base created O_EXCL. */
 int rl_path_create_hidden(int dirfd, const char *base, mode_t mode,
 			  bool *hidden);

@@ -71,9 +71,10 @@ int rl_path_parent(const char *path, int *dirfd, const char **base)
 	int fd;
 
 	if (!slash) {
+		/* A bare name is a ring in the default directory. */
 		*base = path;
-		n = 1;
-		memcpy(dir, ".", 2);
+		n = sizeof(RING_DEFAULT_DIR) - 1;
+		memcpy(dir, RING_DEFAULT_DIR, sizeof(RING_DEFAULT_DIR));
 	} else {
 		*base = slash + 1;
 		n = (size_t)(slash - path);
@@ -91,6 +92,15 @@ int rl_path_parent(const char *path, int *dirfd, const char **base)
 		return fd;
 	*dirfd = fd;
 	return 0;
+}
+
+const char *rl_path_full(const char *path, char *buf, size_t len)
+{
+	if (strchr(path, '/'))
+		return path;
+	if ((size_t)snprintf(buf, len, "%s/%s", RING_DEFAULT_DIR, path) >= len)
+		return NULL;
+	return buf;
 }
 
 int rl_path_create_hidden(int dirfd, const char *base, mode_t mode,
