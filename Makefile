@@ -161,7 +161,7 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libring.so.$(VERSION) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libring.pc
 	for b in $(notdir $(INSTALL_BINS)) ring-bench; do rm -f $(DESTDIR)$(BINDIR)/$$b; done
-	for d in 1 3 7; do \
+	for d in 1 3 5 7; do \
 		for f in man/*.$$d; do \
 			[ -e $$f ] || [ -L $$f ] || continue; \
 			rm -f $(DESTDIR)$(MANDIR)/man$$d/$${f#man/}; \

@@ -3,9 +3,9 @@
 BINS += $(BIN)/ring-recv $(BIN)/ring-ship $(BIN)/ring-tail
 
 $(BIN)/ring-tail: $(BUILD)/consumers/ring-tail.o $(BUILD)/tools/cli.o \
-		$(BUILD)/tools/cli_observe.o $(LIB_A)
+		$(BUILD)/tools/cli_observe.o $(TOOL_LIB)
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROG_LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(TOOL_LDLIBS)
 
 $(BIN)/ring-recv: $(BUILD)/consumers/ring-recv.o $(BUILD)/tools/cli.o $(TOOL_LIB)
 	@mkdir -p $(BIN)

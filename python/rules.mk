@@ -23,12 +23,13 @@ PY_DIR := $(OUT)/python
 PY_MOD := $(PY_DIR)/libring$(PY_EXT_SUFFIX)
 PY_OBJ := $(BUILD)/pic/python/libring.o
 
-.PHONY: python install-python bench-python clean-python
+.PHONY: python install-python uninstall-python bench-python clean-python
 
 ifneq ($(PY_HAVE),)
 all: $(PY_MOD)
 python: $(PY_MOD)
 install: install-python
+uninstall: uninstall-python
 check: $(PY_MOD)
 bench: bench-python
 else
@@ -50,6 +51,10 @@ install-python: $(PY_MOD)
 	install -d $(DESTDIR)$(PYTHONDIR)
 	install -m 0644 $(PY_MOD) $(DESTDIR)$(PYTHONDIR)/
 	install -m 0644 python/libring.pyi $(DESTDIR)$(PYTHONDIR)/
+
+uninstall-python:
+	rm -f $(DESTDIR)$(PYTHONDIR)/$(notdir $(PY_MOD)) \
+		$(DESTDIR)$(PYTHONDIR)/libring.pyi
 
 # tests/python.t runs the suite with the interpreter the module was built
 # for and finds the module beside RING_BIN (bin -> python).
