@@ -20,7 +20,7 @@
 #define CLI_RING_DIR "/dev/shm"
 
 /* The largest number of options one program takes. */
-#define CLI_MAX_OPTIONS 24
+#define CLI_MAX_OPTIONS 32
 
 /* One option of a program: long name, short letter (or a code >= 256 for
  * options without one) and whether it takes an argument. */

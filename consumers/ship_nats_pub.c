@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ship_nats_pub.c - the window of ring-ship --nats: messages published to
+ * JetStream and not yet released in the ring, by ordinal (the n-th message
+ * since start), each waiting for its acknowledgment, acknowledged, or
+ * waiting to be published (again).
+ *
+ * The main thread appends and publishes; cnats' delivery thread reports
+ * acknowledgments (nats_on_ack). Both hold w->mu while they touch an
+ * entry. An entry is published with its ring position in Ring-Pos, which
+ * the acknowledgment handler uses to find it again. A message with no
+ * acknowledgment within --ack-timeout (cnats reports NATS_TIMEOUT), or
+ * refused for a passing reason (no responders, cluster not ready), is
+ * published again from the ring, with the same Nats-Msg-Id.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ring.h"
+#include "ship_nats_int.h"
+
+/* After a passing refusal, wait this long before publishing again. */
+#define RETRY_PAUSE_NS (200 * 1000000ll)
+
+/* Room kept for the headers when comparing with the max payload. */
+#define HEADER_ROOM 256
+
+int nats_window_init(struct nats_window *w, const struct ship_nats_config *c,
+		     struct nats_link *l, uint64_t ring_id)
+{
+	unsigned cap = 1;
+
+	memset(w, 0, sizeof(*w));
+	while (cap < c->max_pending)
+		cap *= 2;
+	w->cap = cap;
+	w->limit = c->max_pending;
+	w->mask = cap - 1;
+	w->pos = calloc(cap, sizeof(*w->pos));
+	w->state = calloc(cap, sizeof(*w->state));
+	if (!w->pos || !w->state) {
+		free(w->pos);
+		free(w->state);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	w->cfg = c;
+	w->link = l;
+	w->ring_id = ring_id;
+	return 0;
+}
+
+void nats_window_free(struct nats_window *w)
+{
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cond);
+	free(w->pos);
+	free(w->state);
+}
+
+/* The ordinal in [head, tail) whose position is @pos, or tail. Under mu. */
+static uint64_t find_ordinal(const struct nats_window *w, uint64_t pos)
+{
+	uint64_t lo = w->head, hi = w->tail;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		int64_t d = (int64_t)(w->pos[mid & w->mask] - pos);
+
+		if (d == 0)
+			return mid;
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return w->tail;
+}
+
+/* Entry @ord is done (acked or dropped). Under mu. */
+static void mark_done(struct nats_window *w, uint64_t ord, int state)
+{
+	uint8_t *st = &w->state[ord & w->mask];
+
+	*st = (uint8_t)((*st & W_SENT_BEFORE) | state);
+	w->done++;
+	if (w->wake_at && w->done >= w->wake_at)
+		pthread_cond_signal(&w->cond);
+}
+
+/* Remember the first refusal for the summary. Under mu. */
+static void note_reject(struct nats_window *w, uint64_t pos, const char *what)
+{
+	char clean[160];
+
+	if (w->first_reject[0])
+		return;
+	nats_scrub(w->cfg, what, clean, sizeof(clean));
+	snprintf(w->first_reject, sizeof(w->first_reject),
+		 "position %" PRIu64 ": %s", pos, clean);
+	cli_error("nats: message at position %" PRIu64 " not shipped: %s "
+		  "(counted; later ones are counted only)", pos, clean);
+}
+
+/* 1 if the refusal @pae may pass when the message is published again. */
+static int transient(const jsPubAckErr *pae)
+{
+	if (pae->ErrCode == JSClusterNotAvailErr ||
+	    pae->ErrCode == JSInsufficientResourcesErr)
+		return 1;
+	if (pae->ErrCode)
+		return 0;
+	return pae->Err != NATS_MAX_PAYLOAD && pae->Err != NATS_NOT_PERMITTED;
+}
+
+void nats_on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
+		 void *closure)
+{
+	struct nats_window *w = closure;
+	const char *v = NULL;
+	uint64_t pos, ord;
+	uint8_t *st;
+
+	if (natsMsgHeader_Get(msg, "Ring-Pos", &v) != NATS_OK || !v) {
+		natsMsg_Destroy(msg);
+		return;
+	}
+	pos = strtoull(v, NULL, 10);
+	pthread_mutex_lock(&w->mu);
+	ord = find_ordinal(w, pos);
+	st = &w->state[ord & w->mask];
+	if (ord == w->tail || (*st & W_STATE) != W_PENDING) {
+		/* An answer to an earlier copy: the entry moved on. */
+	} else if (pa) {
+		w->cnt.acked++;
+		w->cnt.duplicates += pa->Duplicate;
+		mark_done(w, ord, W_ACKED);
+	} else if (!pae || transient(pae)) {
+		*st = (uint8_t)((*st & W_SENT_BEFORE) | W_UNSENT);
+		if (pae && pae->Err != NATS_TIMEOUT)
+			w->retry_after = nats_now_ns() + RETRY_PAUSE_NS;
+		if (w->wake_at)
+			pthread_cond_signal(&w->cond);
+	} else {
+		if (pae->ErrCode == JSStreamMessageExceedsMaximumErr)
+			w->cnt.too_large++;
+		else
+			w->cnt.rejected++;
+		note_reject(w, pos, pae->ErrText ? pae->ErrText :
+				    natsStatus_GetText(pae->Err));
+		mark_done(w, ord, W_DROPPED);
+	}
+	pthread_mutex_unlock(&w->mu);
+	natsMsg_Destroy(msg);
+}
+
+/* The message to publish for @m, with its headers. */
+static natsStatus make_message(struct nats_window *w, const struct ring_msg *m,
+			       natsMsg **out)
+{
+	char id[48], pos[24], type[16], pid[16];
+	natsStatus s;
+
+	snprintf(id, sizeof(id), "%" PRIx64 ":%" PRIx64, w->ring_id, m->pos);
+	snprintf(pos, sizeof(pos), "%" PRIu64, m->pos);
+	snprintf(type, sizeof(type), "%" PRIu32, m->type);
+	snprintf(pid, sizeof(pid), "%" PRIu32, m->pid);
+	s = natsMsg_Create(out, w->cfg->subject, NULL, m->data, (int)m->len);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(*out, "Nats-Msg-Id", id);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(*out, "Ring-Pos", pos);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(*out, "Ring-Type", type);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(*out, "Ring-Pid", pid);
+	return s;
+}
+
+/* Drop entry @ord as too large for the server. */
+static void drop_too_large(struct nats_window *w, const struct ring_msg *m,
+			   uint64_t ord)
+{
+	char what[96];
+
+	snprintf(what, sizeof(what), "%" PRIu32 " bytes, more than the "
+		 "server's max payload (%" PRId64 ")", m->len,
+		 w->link->max_payload);
+	pthread_mutex_lock(&w->mu);
+	w->cnt.too_large++;
+	note_reject(w, m->pos, what);
+	mark_done(w, ord, W_DROPPED);
+	pthread_mutex_unlock(&w->mu);
+}
+
+int nats_window_send(struct nats_window *w, const struct ring_msg *m,
+		     uint64_t ord)
+{
+	jsPubOptions po;
+	natsMsg *msg = NULL;
+	natsStatus s;
+	uint8_t *st = &w->state[ord & w->mask];
+	int again;
+
+	pthread_mutex_lock(&w->mu);
+	if (ord == w->tail) {
+		w->pos[ord & w->mask] = m->pos;
+		*st = W_UNSENT;
+		w->tail++;
+	}
+	again = *st & W_SENT_BEFORE;
+	*st = W_PENDING | W_SENT_BEFORE;
+	pthread_mutex_unlock(&w->mu);
+
+	if ((int64_t)m->len + HEADER_ROOM > w->link->max_payload) {
+		drop_too_large(w, m, ord);
+		return 1;
+	}
+	jsPubOptions_Init(&po);
+	po.MaxWait = w->cfg->ack_timeout;
+	s = make_message(w, m, &msg);
+	if (s == NATS_OK)
+		s = js_PublishMsgAsync(w->link->js, &msg, &po);
+	natsMsg_Destroy(msg);
+	if (s == NATS_MAX_PAYLOAD) {
+		drop_too_large(w, m, ord);
+		return 1;
+	}
+	if (s != NATS_OK) {
+		/* Not sent (disconnected, buffer full): try again later. */
+		pthread_mutex_lock(&w->mu);
+		if ((*st & W_STATE) == W_PENDING)
+			*st = (uint8_t)(again | W_UNSENT);
+		pthread_mutex_unlock(&w->mu);
+		return 0;
+	}
+	pthread_mutex_lock(&w->mu);
+	if (again) {
+		w->cnt.resent++;
+	} else {
+		w->cnt.shipped++;
+		w->cnt.bytes += m->len;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return 1;
+}
+
+int nats_window_unsent(struct nats_window *w, uint64_t ord)
+{
+	int rc;
+
+	pthread_mutex_lock(&w->mu);
+	rc = (w->state[ord & w->mask] & W_STATE) == W_UNSENT &&
+	     nats_now_ns() >= w->retry_after;
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+unsigned nats_window_take_done(struct nats_window *w)
+{
+	unsigned n = 0;
+	uint8_t st;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->head != w->tail) {
+		st = w->state[w->head & w->mask] & W_STATE;
+		if (st != W_ACKED && st != W_DROPPED)
+			break;
+		w->head++;
+		w->done--;
+		n++;
+	}
+	w->cnt.released += n;
+	pthread_mutex_unlock(&w->mu);
+	return n;
+}
+
+void nats_window_wait(struct nats_window *w, unsigned n, int64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->mu);
+	w->wake_at = n ? n : 1;
+	while (w->done < w->wake_at &&
+	       pthread_cond_timedwait(&w->cond, &w->mu, &ts) == 0) {
+		/* A passing refusal wakes us too: something to resend. */
+		if (nats_now_ns() >= w->retry_after) {
+			uint64_t o;
+
+			for (o = w->head; o != w->tail; o++)
+				if ((w->state[o & w->mask] & W_STATE) ==
+				    W_UNSENT)
+					goto out;
+		}
+	}
+out:
+	w->wake_at = 0;
+	pthread_mutex_unlock(&w->mu);
+}
+
+void nats_window_requeue(struct nats_window *w)
+{
+	natsMsgList list = { NULL, 0 };
+	uint64_t o;
+	uint8_t *st;
+
+	if (js_PublishAsyncGetPendingList(&list, w->link->js) == NATS_OK)
+		natsMsgList_Destroy(&list);
+	pthread_mutex_lock(&w->mu);
+	for (o = w->head; o != w->tail; o++) {
+		st = &w->state[o & w->mask];
+		if ((*st & W_STATE) == W_PENDING)
+			*st = (uint8_t)((*st & W_SENT_BEFORE) | W_UNSENT);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+void nats_window_counters(struct nats_window *w, struct nats_counters *out)
+{
+	pthread_mutex_lock(&w->mu);
+	*out = w->cnt;
+	pthread_mutex_unlock(&w->mu);
+}
