@@ -63,3 +63,17 @@ bench-compare: $(BIN)/ring-bench $(BUILD)/bench-ceiling/ring-ceiling
 
 # tests/bench_smoke.t runs ring-ceiling and compare.sh too.
 check: $(BUILD)/bench-ceiling/ring-ceiling
+
+# NATS JetStream (bench/nats.sh): bin/nats-pub, a minimal cnats
+# asynchronous publisher (the engine's limit beside ring-ship --nats).
+# Built only with libnats (SHIP_NATS: consumers/rules.mk).
+ifeq ($(SHIP_NATS),yes)
+BINS += $(BIN)/nats-pub
+$(BIN)/nats-pub: $(BUILD)/bench/nats-pub.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(NATS_LIBS)
+endif
+
+.PHONY: bench-nats
+bench-nats: all
+	RING_BIN=$(BIN) bench/nats.sh

@@ -230,9 +230,12 @@ int ship_nats_run(const struct ship_nats_config *c, struct ring *r,
 	}
 	if (rc < 0)
 		status = CLI_EXIT_FAIL;
-	/* Release what was acknowledged until the connection closed. */
-	nats_link_close(&x.link);
+	/* Release what was acknowledged until the connection closed; cnats
+	 * gives back what it still holds before its context goes. */
+	nats_link_shutdown(&x.link);
 	release_done(&x);
+	nats_window_reclaim(&x.win);
+	nats_link_close(&x.link);
 	print_counters(c, &x.win, x.link.stream, rd,
 		       rc < 0 ? "stopped by an error" : "stopped");
 	nats_window_free(&x.win);

@@ -289,7 +289,8 @@ static int first_connect(struct nats_link *l, const struct ship_nats_config *c,
 				  where, err);
 			return -1;
 		}
-		if (!told++)
+		/* Without a time limit, say once that it keeps trying. */
+		if (c->connect_timeout < 0 && !told++)
 			cli_error("nats: %s: %s; retrying", where, err);
 		pause_ms(delay, stop);
 		if (delay < BACKOFF_MAX_MS)
@@ -472,13 +473,18 @@ int nats_link_connected(struct nats_link *l)
 	return natsConnection_Status(l->nc) == NATS_CONN_STATUS_CONNECTED;
 }
 
+void nats_link_shutdown(struct nats_link *l)
+{
+	uatomic_set(&l->closing, 1);
+	if (l->nc)
+		natsConnection_Close(l->nc);
+}
+
 void nats_link_close(struct nats_link *l)
 {
 	int i;
 
-	uatomic_set(&l->closing, 1);
-	if (l->nc)
-		natsConnection_Close(l->nc);
+	nats_link_shutdown(l);
 	jsCtx_Destroy(l->js);
 	natsConnection_Destroy(l->nc);
 	natsOptions_Destroy(l->opts);

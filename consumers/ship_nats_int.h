@@ -46,6 +46,11 @@ int nats_link_connect(struct nats_link *l, const struct ship_nats_config *c,
 int nats_link_connected(struct nats_link *l);
 
 /*
+ * nats_link_shutdown - close the connection (no more acknowledgments).
+ */
+void nats_link_shutdown(struct nats_link *l);
+
+/*
  * nats_link_close - close the connection and free the link.
  */
 void nats_link_close(struct nats_link *l);
@@ -87,6 +92,8 @@ struct nats_window {
 	unsigned limit;		/* --max-pending */
 	uint64_t *pos;		/* ring position of each ordinal */
 	uint8_t *state;		/* W_* of each ordinal */
+	natsMsg **msg;		/* its message while cnats or we hold it */
+	uint64_t hint;		/* where the next acknowledgment may be */
 	unsigned done;		/* acked or dropped in [head, tail) */
 	unsigned wake_at;	/* signal the cond when done reaches it */
 	int64_t retry_after;	/* CLOCK_MONOTONIC ns: no resend before */
@@ -147,6 +154,12 @@ void nats_window_wait(struct nats_window *w, unsigned n, int64_t ms);
  * out again, in order, before newer messages.
  */
 void nats_window_requeue(struct nats_window *w);
+
+/*
+ * nats_window_reclaim - before the JetStream context is destroyed: take
+ * back every message cnats still holds, and free all of them.
+ */
+void nats_window_reclaim(struct nats_window *w);
 
 /*
  * nats_window_counters - a copy of the counters.

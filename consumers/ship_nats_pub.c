@@ -7,8 +7,11 @@
  *
  * The main thread appends and publishes; cnats' delivery thread reports
  * acknowledgments (nats_on_ack). Both hold w->mu while they touch an
- * entry. An entry is published with its ring position in Ring-Pos, which
- * the acknowledgment handler uses to find it again. A message with no
+ * entry. The window keeps each entry's natsMsg until the entry is released
+ * or published again: the handler finds the entry by it (acknowledgments
+ * come nearly in order, so w->hint finds it at once), and the main thread
+ * frees it, which keeps malloc's per-thread caches warm (a message freed
+ * by cnats' thread would leave the main thread's cache empty). A message with no
  * acknowledgment within --ack-timeout (cnats reports NATS_TIMEOUT), or
  * refused for a passing reason (no responders, cluster not ready), is
  * published again from the ring, with the same Nats-Msg-Id.
@@ -42,9 +45,11 @@ int nats_window_init(struct nats_window *w, const struct ship_nats_config *c,
 	w->mask = cap - 1;
 	w->pos = calloc(cap, sizeof(*w->pos));
 	w->state = calloc(cap, sizeof(*w->state));
-	if (!w->pos || !w->state) {
+	w->msg = calloc(cap, sizeof(*w->msg));
+	if (!w->pos || !w->state || !w->msg) {
 		free(w->pos);
 		free(w->state);
+		free(w->msg);
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&w->mu, NULL);
@@ -61,24 +66,21 @@ void nats_window_free(struct nats_window *w)
 	pthread_cond_destroy(&w->cond);
 	free(w->pos);
 	free(w->state);
+	free(w->msg);
 }
 
-/* The ordinal in [head, tail) whose position is @pos, or tail. Under mu. */
-static uint64_t find_ordinal(const struct nats_window *w, uint64_t pos)
+/* The ordinal in [head, tail) holding @msg, or tail. Under mu. */
+static uint64_t find_ordinal(struct nats_window *w, const natsMsg *msg)
 {
-	uint64_t lo = w->head, hi = w->tail;
+	uint64_t o;
 
-	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo) / 2;
-		int64_t d = (int64_t)(w->pos[mid & w->mask] - pos);
-
-		if (d == 0)
-			return mid;
-		if (d < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	if ((int64_t)(w->hint - w->head) >= 0 &&
+	    (int64_t)(w->tail - w->hint) > 0 &&
+	    w->msg[w->hint & w->mask] == msg)
+		return w->hint;
+	for (o = w->head; o != w->tail; o++)
+		if (w->msg[o & w->mask] == msg)
+			return o;
 	return w->tail;
 }
 
@@ -122,19 +124,20 @@ void nats_on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
 		 void *closure)
 {
 	struct nats_window *w = closure;
-	const char *v = NULL;
-	uint64_t pos, ord;
+	uint64_t ord;
 	uint8_t *st;
 
-	if (natsMsgHeader_Get(msg, "Ring-Pos", &v) != NATS_OK || !v) {
+	pthread_mutex_lock(&w->mu);
+	ord = find_ordinal(w, msg);
+	if (ord == w->tail) {
+		/* Not ours any more (taken back after a reconnect). */
+		pthread_mutex_unlock(&w->mu);
 		natsMsg_Destroy(msg);
 		return;
 	}
-	pos = strtoull(v, NULL, 10);
-	pthread_mutex_lock(&w->mu);
-	ord = find_ordinal(w, pos);
+	w->hint = ord + 1;
 	st = &w->state[ord & w->mask];
-	if (ord == w->tail || (*st & W_STATE) != W_PENDING) {
+	if ((*st & W_STATE) != W_PENDING) {
 		/* An answer to an earlier copy: the entry moved on. */
 	} else if (pa) {
 		w->cnt.acked++;
@@ -151,12 +154,13 @@ void nats_on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
 			w->cnt.too_large++;
 		else
 			w->cnt.rejected++;
-		note_reject(w, pos, pae->ErrText ? pae->ErrText :
-				    natsStatus_GetText(pae->Err));
+		note_reject(w, w->pos[ord & w->mask],
+			    pae->ErrText ? pae->ErrText :
+					   natsStatus_GetText(pae->Err));
 		mark_done(w, ord, W_DROPPED);
 	}
+	/* The message stays in w->msg: the main thread frees it. */
 	pthread_mutex_unlock(&w->mu);
-	natsMsg_Destroy(msg);
 }
 
 /* The message to publish for @m, with its headers. */
@@ -173,6 +177,7 @@ static natsStatus make_message(struct nats_window *w, const struct ring_msg *m,
 	s = natsMsg_Create(out, w->cfg->subject, NULL, m->data, (int)m->len);
 	if (s == NATS_OK)
 		s = natsMsgHeader_Set(*out, "Nats-Msg-Id", id);
+	if (getenv("XX_HDR1")) return s;
 	if (s == NATS_OK)
 		s = natsMsgHeader_Set(*out, "Ring-Pos", pos);
 	if (s == NATS_OK)
@@ -201,12 +206,29 @@ static void drop_too_large(struct nats_window *w, const struct ring_msg *m,
 int nats_window_send(struct nats_window *w, const struct ring_msg *m,
 		     uint64_t ord)
 {
-	jsPubOptions po;
-	natsMsg *msg = NULL;
-	natsStatus s;
 	uint8_t *st = &w->state[ord & w->mask];
+	natsMsg **slot = &w->msg[ord & w->mask];
+	natsMsg *msg = NULL, *old, *give;
+	jsPubOptions po;
+	natsStatus s;
 	int again;
 
+	if ((int64_t)m->len + HEADER_ROOM > w->link->max_payload) {
+		pthread_mutex_lock(&w->mu);
+		if (ord == w->tail) {
+			w->pos[ord & w->mask] = m->pos;
+			*st = W_UNSENT;
+			w->tail++;
+		}
+		pthread_mutex_unlock(&w->mu);
+		drop_too_large(w, m, ord);
+		return 1;
+	}
+	s = make_message(w, m, &msg);
+	if (s != NATS_OK) {
+		natsMsg_Destroy(msg);
+		return 0;
+	}
 	pthread_mutex_lock(&w->mu);
 	if (ord == w->tail) {
 		w->pos[ord & w->mask] = m->pos;
@@ -215,18 +237,15 @@ int nats_window_send(struct nats_window *w, const struct ring_msg *m,
 	}
 	again = *st & W_SENT_BEFORE;
 	*st = W_PENDING | W_SENT_BEFORE;
+	old = *slot;
+	*slot = msg;
 	pthread_mutex_unlock(&w->mu);
+	natsMsg_Destroy(old); /* the copy sent before, back from cnats */
 
-	if ((int64_t)m->len + HEADER_ROOM > w->link->max_payload) {
-		drop_too_large(w, m, ord);
-		return 1;
-	}
 	jsPubOptions_Init(&po);
 	po.MaxWait = w->cfg->ack_timeout;
-	s = make_message(w, m, &msg);
-	if (s == NATS_OK)
-		s = js_PublishMsgAsync(w->link->js, &msg, &po);
-	natsMsg_Destroy(msg);
+	give = msg;
+	s = js_PublishMsgAsync(w->link->js, &give, &po);
 	if (s == NATS_MAX_PAYLOAD) {
 		drop_too_large(w, m, ord);
 		return 1;
@@ -263,10 +282,12 @@ int nats_window_unsent(struct nats_window *w, uint64_t ord)
 
 unsigned nats_window_take_done(struct nats_window *w)
 {
+	uint64_t first, o;
 	unsigned n = 0;
 	uint8_t st;
 
 	pthread_mutex_lock(&w->mu);
+	first = w->head;
 	while (w->head != w->tail) {
 		st = w->state[w->head & w->mask] & W_STATE;
 		if (st != W_ACKED && st != W_DROPPED)
@@ -277,6 +298,11 @@ unsigned nats_window_take_done(struct nats_window *w)
 	}
 	w->cnt.released += n;
 	pthread_mutex_unlock(&w->mu);
+	/* Out of the window: cnats is done with them, nobody looks. */
+	for (o = first; o != first + n; o++) {
+		natsMsg_Destroy(w->msg[o & w->mask]);
+		w->msg[o & w->mask] = NULL;
+	}
 	return n;
 }
 
@@ -315,9 +341,17 @@ void nats_window_requeue(struct nats_window *w)
 	natsMsgList list = { NULL, 0 };
 	uint64_t o;
 	uint8_t *st;
+	int i;
 
-	if (js_PublishAsyncGetPendingList(&list, w->link->js) == NATS_OK)
+	/* cnats 3.4 crashes on a context that never published. */
+	if (!w->cnt.shipped)
+		return;
+	/* The messages are the window's: clear them from the list. */
+	if (js_PublishAsyncGetPendingList(&list, w->link->js) == NATS_OK) {
+		for (i = 0; i < list.Count; i++)
+			list.Msgs[i] = NULL;
 		natsMsgList_Destroy(&list);
+	}
 	pthread_mutex_lock(&w->mu);
 	for (o = w->head; o != w->tail; o++) {
 		st = &w->state[o & w->mask];
@@ -325,6 +359,17 @@ void nats_window_requeue(struct nats_window *w)
 			*st = (uint8_t)((*st & W_SENT_BEFORE) | W_UNSENT);
 	}
 	pthread_mutex_unlock(&w->mu);
+}
+
+void nats_window_reclaim(struct nats_window *w)
+{
+	uint64_t o;
+
+	nats_window_requeue(w);
+	for (o = w->head; o != w->tail; o++) {
+		natsMsg_Destroy(w->msg[o & w->mask]);
+		w->msg[o & w->mask] = NULL;
+	}
 }
 
 void nats_window_counters(struct nats_window *w, struct nats_counters *out)
