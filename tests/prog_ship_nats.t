@@ -82,9 +82,10 @@ for i in $(seq 1 100); do [ "$(lag "$D")" = 0 ] && break; sleep 0.05; done
 kill -TERM $ship
 wait $ship
 is "$(stream_msgs "$MPORT" DUPS)" 500 "500 lines shipped"
-t "$BIN/ring-ship" "$D" --group ship --nats "$URL" --subject t.dups \
+"$BIN/ring-ship" "$D" --group ship --nats "$URL" --subject t.dups \
 	--json > "$TMP/d2.json" 2> "$TMP/d2.err" &
 ship=$!
+PIDS+=($ship)
 sleep 0.5 # a restarted shipper with nothing new: let it look for a while
 kill -TERM $ship
 wait $ship
@@ -138,7 +139,7 @@ t "$BIN/ring-ship" "$E" --group ship --subject t.x \
 is "$?:$(wc -l < "$TMP/err")" "1:1" "wrong credentials: status 1, one line"
 grep -q wrong-one "$TMP/err"
 ok $(( ! $? )) "the password is not echoed" "$(cat "$TMP/err")"
-NATS_USER=shipper NATS_PASSWORD=right-one t "$BIN/ring-ship" "$E" --group ship \
+NATS_USER=shipper NATS_PASSWORD=right-one "$BIN/ring-ship" "$E" --group ship \
 	--subject t.auth --stream AUTH --nats "nats://127.0.0.1:$APORT" \
 	--connect-timeout 5000 2> "$TMP/err" &
 ship=$!

@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib/nats.sh"
 nats_skip_unless_ready
 KILLS=30
-LINES=30000 # per sender
+LINES=100000 # per sender
 plan 6
 
 tap_tmpdir prog_ship_nats_kill

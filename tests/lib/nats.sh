@@ -53,6 +53,8 @@ nats_spawn() {
 		-n "$name" "$@" >> "$TMP/$name.log" 2>&1 &
 	eval "NATS_PID_$name=$!"
 	PIDS+=($!)
+	# No "Killed" notice from bash when the cleanup at exit kills it.
+	disown $!
 }
 
 # nats_start NAME PORT MPORT [ARGS...]: nats_spawn, then wait until the
@@ -65,11 +67,15 @@ nats_start() {
 # nats_stop NAME [SIGNAL]: stop server NAME (SIGTERM unless given) and wait
 # for it to exit.
 nats_stop() {
-	local pid
+	local pid i
 	eval "pid=\$NATS_PID_$1"
 	kill "-${2:-TERM}" "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
+	# Not our job any more (disowned): wait (at most 20 s) for it to go.
+	for i in $(seq 1 400); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	return 1
 }
 
 # nats_cluster_start PORT1 PORT2 PORT3: three servers n1 n2 n3 in one

@@ -18,6 +18,8 @@
 
 #define BATCH 1024
 #define FETCH_MS 5000
+#define RETRIES 30
+#define RETRY_MS 500
 
 /* Print "nats-dump: WHAT: cnats' last error" and exit 1. */
 static void fail(const char *what, natsStatus s)
@@ -68,7 +70,7 @@ int main(int argc, char **argv)
 	jsSubOptions so;
 	uint64_t want, got = 0;
 	natsStatus s;
-	int i;
+	int i, tries;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: nats-dump URL STREAM\n");
@@ -80,7 +82,13 @@ int main(int argc, char **argv)
 	s = natsConnection_JetStream(&js, nc, NULL);
 	if (s != NATS_OK)
 		fail("JetStream", s);
-	s = js_GetStreamInfo(&si, js, argv[2], NULL, NULL);
+	/* A cluster that lost a node may still be electing leaders. */
+	for (tries = 0; tries < RETRIES; tries++) {
+		s = js_GetStreamInfo(&si, js, argv[2], NULL, NULL);
+		if (s != NATS_TIMEOUT && s != NATS_NO_RESPONDERS)
+			break;
+		nats_Sleep(RETRY_MS);
+	}
 	if (s != NATS_OK)
 		fail(argv[2], s);
 	want = si->State.Msgs;
@@ -88,8 +96,13 @@ int main(int argc, char **argv)
 	so.Stream = argv[2];
 	so.Config.AckPolicy = js_AckNone;
 	so.Config.DeliverPolicy = js_DeliverAll;
-	s = js_PullSubscribe(&sub, js, si->Config->Subjects[0], NULL, NULL,
-			     &so, NULL);
+	for (tries = 0; tries < RETRIES; tries++) {
+		s = js_PullSubscribe(&sub, js, si->Config->Subjects[0], NULL,
+				     NULL, &so, NULL);
+		if (s != NATS_TIMEOUT && s != NATS_NO_RESPONDERS)
+			break;
+		nats_Sleep(RETRY_MS);
+	}
 	if (s != NATS_OK)
 		fail("subscribe", s);
 	while (got < want) {
