@@ -8,10 +8,12 @@
  *     nats-pub: COUNT messages in SECS s: RATE msg/s
  *
  * With --msg-id each message carries a Nats-Msg-Id, as ring-ship's do;
+ * --ack-handler has cnats hand every acknowledgment to a callback, as
+ * ring-ship needs (it releases only what was acknowledged);
  * --stream NAME creates stream NAME for SUBJECT first (file storage,
  * --replicas N), outside the timed part.
  *
- *     nats-pub URL SUBJECT COUNT [SIZE [PENDING]] [--msg-id]
+ *     nats-pub URL SUBJECT COUNT [SIZE [PENDING]] [--msg-id] [--ack-handler]
  *              [--stream NAME [--replicas N]]
  */
 #include <nats/nats.h>
@@ -20,6 +22,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+static long acked;
+
+/* --ack-handler: count acknowledgments as ring-ship must see them. */
+static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
+		   void *closure)
+{
+	if (pa)
+		__atomic_fetch_add(&acked, 1, __ATOMIC_RELAXED);
+	natsMsg_Destroy(msg);
+}
 
 static double now(void)
 {
@@ -76,7 +89,7 @@ int main(int argc, char **argv)
 	jsPubOptions po;
 	char data[65536], id[48];
 	long count, size = 100, pending = 4096, i;
-	int msg_id = 0, args = 0, replicas = 1;
+	int msg_id = 0, args = 0, replicas = 1, handler = 0;
 	const char *stream = NULL;
 	const char *av[5];
 	natsStatus s;
@@ -85,6 +98,8 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--msg-id"))
 			msg_id = 1;
+		else if (!strcmp(argv[i], "--ack-handler"))
+			handler = 1;
 		else if (!strcmp(argv[i], "--stream") && i + 1 < argc)
 			stream = argv[++i];
 		else if (!strcmp(argv[i], "--replicas") && i + 1 < argc)
@@ -111,6 +126,8 @@ int main(int argc, char **argv)
 		fail(av[0], s);
 	jsOptions_Init(&jo);
 	jo.PublishAsync.MaxPending = pending;
+	if (handler)
+		jo.PublishAsync.AckHandler = on_ack;
 	s = natsConnection_JetStream(&js, nc, &jo);
 	if (s != NATS_OK)
 		fail("JetStream", s);

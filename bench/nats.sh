@@ -67,10 +67,10 @@ python3 -c "
 import sys
 for i in range($N): sys.stdout.write('%-99s\n' % ('line %d' % i))" > "$TMP/lines"
 
-# baseline URL SUBJECT STREAM REPLICAS: msg/s of nats-pub.
+# baseline URL SUBJECT STREAM REPLICAS [ARGS]: msg/s of nats-pub.
 baseline() {
 	"$BIN/nats-pub" "$1" "$2" "$N" 100 "$MAX_PENDING" --stream "$3" \
-		--replicas "$4" | sed -n 's/.*: \([0-9]*\) msg\/s$/\1/p'
+		--replicas "$4" ${5:-} | sed -n 's/.*: \([0-9]*\) msg\/s$/\1/p'
 }
 
 # shipped URLS SUBJECT STREAM REPLICAS: lines/s of ring-send -> ring-ship.
@@ -93,7 +93,7 @@ shipped() {
 		lag=$("$BIN/ringctl" stat "$RING" --json |
 			grep -o '"released":[0-9]*' | head -n 1)
 		[ "$lag" = "\"released\":$N" ] && break
-		sleep 0.01
+		sleep 0.05 # a coarse poll: each look costs a process
 	done
 	t1=$(date +%s.%N)
 	kill -TERM $ship
@@ -105,18 +105,24 @@ median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR
 
 # run KEY LABEL URLS REPLICAS
 run() {
-	local key=$1 label=$2 urls=$3 reps=$4 r b s bs="" ss=""
+	local key=$1 label=$2 urls=$3 reps=$4 r b w s bs="" ws="" ss=""
 	for ((r = 1; r <= ROUNDS; r++)); do
 		b=$(baseline "${urls%%,*}" "base$r.$key" "BASE_${key}_$r" "$reps")
+		w=$(baseline "${urls%%,*}" "work$r.$key" "WORK_${key}_$r" "$reps" \
+			"--msg-id --ack-handler")
 		s=$(shipped "$urls" "ship$r.$key" "SHIP_${key}_$r" "$reps")
-		echo "  $label round $r: nats-pub $b msg/s, ring-ship $s lines/s"
+		echo "  $label round $r: nats-pub $b msg/s, with ids and ack" \
+			"handler $w msg/s, ring-ship $s lines/s"
 		bs="$bs $b"
+		ws="$ws $w"
 		ss="$ss $s"
 	done
 	b=$(echo "$bs" | median)
+	w=$(echo "$ws" | median)
 	s=$(echo "$ss" | median)
-	RESULTS+=("$(printf '| %-28s | %10s | %10s | %5s |' "$label" "$b" "$s" \
-		"$(python3 -c "print('%.2f' % ($s / $b))")")")
+	RESULTS+=("$(printf '| %-26s | %8s | %8s | %9s | %5s | %5s |' "$label" \
+		"$b" "$w" "$s" "$(python3 -c "print('%.2f' % ($s / $b))")" \
+		"$(python3 -c "print('%.2f' % ($s / $w))")")")
 }
 
 RESULTS=()
@@ -140,6 +146,7 @@ for p in $P1 $P2 $P3; do ready "$p"; done
 run cluster "3-node cluster, 3 replicas" "nats://127.0.0.1:$P1,nats://127.0.0.1:$P2,nats://127.0.0.1:$P3" 3
 
 echo
-echo "| setup                        |   nats-pub |  ring-ship | ratio |"
-echo "|------------------------------|-----------:|-----------:|------:|"
+echo "| setup                      | nats-pub | +ids+ack | ring-ship | ratio | ratio |"
+echo "|                            |    msg/s |    msg/s |   lines/s | to 1  | to 2  |"
+echo "|----------------------------|---------:|---------:|----------:|------:|------:|"
 printf '%s\n' "${RESULTS[@]}"

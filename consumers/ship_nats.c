@@ -28,6 +28,9 @@
 /* Longest wait for new messages or acknowledgments, in ms. */
 #define TICK_MS 50
 
+/* How long new messages may wait while acknowledgments come in, in ms. */
+#define WAIT_NEW_MS 2
+
 /* How long a stop waits for what was in the ring to be acknowledged. */
 #define DRAIN_MIN_MS 5000
 
@@ -181,10 +184,19 @@ static int ship_round(struct nats_run *x, volatile sig_atomic_t *stop)
 			  "messages", n, inflight);
 		return -1;
 	}
-	if (publish_round(x, (unsigned)n, inflight) == 0 &&
-	    (inflight || (unsigned)n > inflight))
-		nats_window_wait(w, inflight >= w->limit ? w->limit / 8 : 1,
-				 TICK_MS);
+	/*
+	 * Nothing went out: the window is full, or the ring has nothing new.
+	 * Wait for a part of the window to be acknowledged, not for each
+	 * acknowledgment (a wake-up per message costs more than the message):
+	 * an eighth of a full window, a quarter of a partly full one. New
+	 * messages wait at most WAIT_NEW_MS meanwhile.
+	 */
+	if (publish_round(x, (unsigned)n, inflight) == 0 && inflight) {
+		if (inflight >= w->limit)
+			nats_window_wait(w, w->limit / 8, TICK_MS);
+		else
+			nats_window_wait(w, inflight / 4, WAIT_NEW_MS);
+	}
 	return 1;
 }
 
