@@ -140,8 +140,12 @@ int main(int argc, char **argv)
 			snprintf(id, sizeof(id), "bench:%lx", i);
 			po.MsgId = id;
 		}
-		s = js_PublishAsync(js, av[1], data, (int)size,
-				    msg_id ? &po : NULL);
+		/* At PENDING unacknowledged, cnats stalls the call for up
+		 * to 200 ms and then gives up: try again. */
+		do
+			s = js_PublishAsync(js, av[1], data, (int)size,
+					    msg_id ? &po : NULL);
+		while (s == NATS_TIMEOUT);
 		if (s != NATS_OK)
 			fail("publish", s);
 	}
