@@ -224,10 +224,13 @@ int ship_nats_run(const struct ship_nats_config *c, struct ring *r,
 	x.msgs = calloc(x.win.cap, sizeof(*x.msgs));
 	if (!x.msgs) {
 		cli_error("out of memory");
+		nats_window_free(&x.win);
 		return CLI_EXIT_FAIL;
 	}
 	if (nats_link_connect(&x.link, c, nats_on_ack, &x.win, stop) < 0) {
 		nats_link_close(&x.link);
+		nats_window_free(&x.win);
+		free(x.msgs);
 		return CLI_EXIT_FAIL;
 	}
 	for (;;) {
