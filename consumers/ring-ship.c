@@ -406,7 +406,8 @@ int main(int argc, char **argv)
 	cli_init("ring-ship");
 	parse_args(argc, argv, &s);
 	if (s.nats.urls && !ship_nats_built_in())
-		return ship_nats_run(&s.nats, NULL, NULL, NULL, NULL);
+		cli_fail("--nats: NATS JetStream support is not built in "
+			 "(install libnats-dev and rebuild)");
 	set_signals();
 	rd = cli_open_reader(s.ring, s.group, RING_GROUP_CREATE, &r);
 	if (s.nats.urls) {

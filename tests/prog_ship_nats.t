@@ -6,7 +6,7 @@
 # drops every one as a duplicate (Nats-Msg-Id); bad input: unreachable
 # servers, wrong credentials, no stream for the subject, a stream that does
 # not take the subject, messages over the server's max payload (counted,
-# the group not wedged), secrets never echoed.
+# the group not wedged), secrets never echoed; SIGUSR1 prints the counters.
 # Skips (TAP skip) without nats-server or a ring-ship built with libnats-dev.
 # Runs from the repository root.
 
@@ -15,7 +15,7 @@
 nats_skip_unless_ready
 TAP_TIMEOUT=30
 LINES=333334 # per sender: 1,000,002 in all
-plan 27
+plan 28
 
 tap_tmpdir prog_ship_nats
 TAP_GROUP=ship
@@ -116,6 +116,10 @@ wait_stream "$MPORT" BIG 2 20
 ok $? "the messages around a too large one are shipped"
 for i in $(seq 1 100); do [ "$(lag "$B")" = 0 ] && break; sleep 0.05; done
 is "$(lag "$B")" 0 "a message over the max payload does not wedge the group"
+kill -USR1 $ship
+for i in $(seq 1 200); do grep -q '"state":"counters"' "$TMP/b.json" && break; sleep 0.05; done
+grep -q '"too_large":1,.*"state":"counters"' "$TMP/b.json"
+ok $? "SIGUSR1 prints the counters (here as JSON)" "$(cat "$TMP/b.json")"
 kill -TERM $ship
 wait $ship
 is "$(json_field "$TMP/b.json" too_large)" 1 "it is counted as too large"
