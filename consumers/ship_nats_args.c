@@ -195,6 +195,9 @@ void ship_nats_finish(struct ship_nats_config *c)
 		cli_usage_error("--user and --password go together");
 	if ((c->user != NULL) + (c->token != NULL) + (c->creds != NULL) > 1)
 		cli_usage_error("one of --user/--password, --token, --creds");
+	if (c->replicas && !c->stream)
+		cli_usage_error("--replicas applies to a stream created with "
+				"--stream NAME");
 	if (!c->tls_cert != !c->tls_key)
 		cli_usage_error("--tls-cert and --tls-key go together");
 }

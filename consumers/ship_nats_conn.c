@@ -22,7 +22,7 @@
 #define BACKOFF_MAX_MS 2000
 
 /* How long JetStream API calls may wait, and how long to keep trying them
- * while a cluster elects its leaders. */
+ * while a cluster elects its leaders (or --connect-timeout, if shorter). */
 #define API_WAIT_MS 5000
 #define API_RETRY_MS 15000
 
@@ -404,12 +404,15 @@ static int stream_once(struct nats_link *l, const struct ship_nats_config *c,
 	}
 	return 1;
 api_error:
+	if (s == NATS_NO_RESPONDERS)
+		snprintf(err, len, "JetStream does not answer (no responders: "
+			 "is the server running with JetStream?)");
+	else
+		nats_last_error(c, s, err, len);
 	if (api_transient(s, e))
 		return 0;
 	if (e == JSNotEnabledErr || e == JSNotEnabledForAccountErr)
 		snprintf(err, len, "JetStream is not enabled on the server");
-	else
-		nats_last_error(c, s, err, len);
 	return -1;
 }
 
@@ -418,7 +421,7 @@ static int setup_stream(struct nats_link *l, const struct ship_nats_config *c,
 			volatile sig_atomic_t *stop)
 {
 	int64_t start = nats_now_ns();
-	char err[512] = "timed out";
+	char err[512] = "JetStream does not answer";
 	int rc;
 
 	for (;;) {
@@ -426,7 +429,9 @@ static int setup_stream(struct nats_link *l, const struct ship_nats_config *c,
 		if (rc > 0)
 			return 0;
 		if (rc < 0 || *stop ||
-		    nats_now_ns() - start > API_RETRY_MS * 1000000ll)
+		    nats_now_ns() - start > API_RETRY_MS * 1000000ll ||
+		    (c->connect_timeout >= 0 &&
+		     nats_now_ns() - start > c->connect_timeout * 1000000))
 			break;
 		pause_ms(200, stop);
 	}
