@@ -69,3 +69,16 @@ BINS += $(BIN)/ring-observer-bench
 $(BIN)/ring-observer-bench: $(BUILD)/bench/observers.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROG_LDLIBS)
+# NATS JetStream (bench/nats.sh): bin/nats-pub, a minimal cnats
+# asynchronous publisher (the engine's limit beside ring-ship --nats).
+# Built only with libnats (SHIP_NATS: consumers/rules.mk).
+ifeq ($(SHIP_NATS),yes)
+BINS += $(BIN)/nats-pub
+$(BIN)/nats-pub: $(BUILD)/bench/nats-pub.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(NATS_LIBS)
+endif
+
+.PHONY: bench-nats
+bench-nats: all
+	RING_BIN=$(BIN) bench/nats.sh

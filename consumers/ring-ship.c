@@ -9,6 +9,8 @@
  * ring-ship gets the batch that was in progress again, so at most that
  * batch appears twice. After a write or sync error only the messages known
  * to be in the output (synced, when asked) are released.
+ *
+ * With --nats it publishes to NATS JetStream instead (ship_nats.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,6 +23,7 @@
 
 #include "../tools/cli.h"
 #include "ring.h"
+#include "ship_nats.h"
 #include "ship_output.h"
 
 /* Messages per batch (and per sync with --fsync batch). */
@@ -68,6 +71,7 @@ struct shipper {
 	uint64_t rotate_interval; /* seconds, 0 = none */
 	enum fsync_mode fsync;
 	int create;		  /* create the group if missing */
+	struct ship_nats_config nats;
 	uint64_t shipped;
 	uint64_t bytes;
 	const char *failed;	  /* what failed on the output, or NULL */
@@ -76,6 +80,7 @@ struct shipper {
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reopen_requested;
+static volatile sig_atomic_t report_requested;
 
 /* SIGTERM, SIGINT: drain and stop. */
 static void on_stop(int sig)
@@ -91,10 +96,19 @@ static void on_hup(int sig)
 	reopen_requested = 1;
 }
 
+/* SIGUSR1: print the counters (--nats). */
+static void on_usr1(int sig)
+{
+	(void)sig;
+	report_requested = 1;
+}
+
 /* Print the help text. */
 static void usage(void)
 {
 	printf("Usage: ring-ship RING --group NAME --output FILE [options]\n"
+	       "       ring-ship RING --group NAME --nats URL --subject SUBJ "
+	       "[options]\n"
 	       "Append the messages of group NAME of RING to FILE, one per "
 	       "line.\n"
 	       "A name without a slash is a ring in " CLI_RING_DIR ".\n\n"
@@ -116,20 +130,41 @@ static void usage(void)
 	       "--keep and --compress need --rotate-size or "
 	       "--rotate-interval.\n"
 	       "Signals: HUP reopens FILE, TERM and INT drain and exit.\n");
+	fputs(ship_nats_usage, stdout);
+}
+
+/* The file options and the --nats ones in one table, in @all. */
+static const struct cli_option *all_options(struct cli_option *all,
+					    size_t max)
+{
+	size_t n = 0, i;
+
+	for (i = 0; ship_options[i].name && n + 1 < max; i++)
+		all[n++] = ship_options[i];
+	for (i = 0; ship_nats_options[i].name && n + 1 < max; i++)
+		all[n++] = ship_nats_options[i];
+	memset(&all[n], 0, sizeof(all[n]));
+	return all;
 }
 
 /* Parse the command line into @s. */
 static void parse_args(int argc, char **argv, struct shipper *s)
 {
+	static struct cli_option all[CLI_MAX_OPTIONS + 1];
 	struct cli_parser p;
 	int key, keep_given = 0;
 	const char *arg;
+	int file_opts = 0;
 
 	memset(s, 0, sizeof(*s));
 	s->fsync = FSYNC_BATCH;
 	s->out.fd = -1;
-	cli_parser_init(&p, argc, argv, ship_options);
+	ship_nats_config_init(&s->nats);
+	cli_parser_init(&p, argc, argv, all_options(all, CLI_MAX_OPTIONS + 1));
 	while ((key = cli_next_option(&p, &arg)) != -1) {
+		if (ship_nats_option(&s->nats, key, arg))
+			continue;
+		file_opts += key != 'g' && key != 'h' && key != OPT_CREATE;
 		switch (key) {
 		case 'g':
 			s->group = arg;
@@ -167,6 +202,16 @@ static void parse_args(int argc, char **argv, struct shipper *s)
 	}
 	s->ring = cli_ring_operand(&p);
 	cli_check_group(s->group);
+	ship_nats_finish(&s->nats);
+	if (s->nats.urls) {
+		if (file_opts)
+			cli_usage_error("--nats takes none of the file options "
+					"(--output, --rotate-*, --keep, "
+					"--compress, --fsync)");
+		return;
+	}
+	if (s->nats.subject)
+		cli_usage_error("--subject needs --nats URL");
 	if (!s->out.path)
 		cli_usage_error("missing --output FILE");
 	if (!*s->out.path || strlen(s->out.path) > PATH_MAX - 32)
@@ -385,6 +430,7 @@ static void set_signals(void)
 	cli_catch_signal(SIGTERM, on_stop);
 	cli_catch_signal(SIGINT, on_stop);
 	cli_catch_signal(SIGHUP, on_hup);
+	cli_catch_signal(SIGUSR1, on_usr1);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -398,9 +444,19 @@ int main(int argc, char **argv)
 
 	cli_init("ring-ship");
 	parse_args(argc, argv, &s);
+	if (s.nats.urls && !ship_nats_built_in())
+		cli_fail("--nats: NATS JetStream support is not built in "
+			 "(install libnats-dev and rebuild)");
 	set_signals();
 	rd = cli_open_reader(s.ring, s.group,
 			     s.create ? RING_GROUP_CREATE : 0, &r);
+	if (s.nats.urls) {
+		rc = ship_nats_run(&s.nats, r, rd, &stop_requested,
+				   &report_requested);
+		ring_reader_close(rd);
+		ring_close(r);
+		return rc;
+	}
 	rc = ship_open(&s.out);
 	if (rc)
 		cli_fail("%s: %s", s.out.path, strerror(-rc));

@@ -22,10 +22,10 @@ $(BUILD)/tests/t_sched_%.o: ALL_CFLAGS += -DRL_TEST_HOOKS
 
 # RING_TEST_LONG=1 makes the stress and crash tests run their long counts.
 check: all $(TEST_BINS)
-	RING_BIN=$(BIN) prove -f -j2 $(TEST_BINS) $(TEST_SHELL)
+	RING_BIN=$(BIN) RING_TEST_BIN=$(TEST_BIN_DIR) prove -f -j2 $(TEST_BINS) $(TEST_SHELL)
 
 check-long: all $(TEST_BINS)
-	RING_BIN=$(BIN) RING_TEST_LONG=1 prove -f $(TEST_BINS) $(TEST_SHELL)
+	RING_BIN=$(BIN) RING_TEST_BIN=$(TEST_BIN_DIR) RING_TEST_LONG=1 prove -f $(TEST_BINS) $(TEST_SHELL)
 
 # ThreadSanitizer where it fits: the tests whose threads share one handle
 # (within one process; TSan cannot see other processes' accesses).
@@ -34,3 +34,15 @@ TSAN_TESTS := t_threads_fork t_sched_groups
 check-tsan:
 	$(MAKE) SANITIZE=thread $(TSAN_TESTS:%=build/san-thread/tests/bin/%)
 	prove -f $(TSAN_TESTS:%=build/san-thread/tests/bin/%)
+
+# The tests' JetStream reader (tests/nats/nats-dump.c), with cnats only
+# (SHIP_NATS: consumers/rules.mk). tests/prog_ship_nats*.t find it in
+# RING_TEST_BIN and skip without it.
+ifeq ($(SHIP_NATS),yes)
+NATS_DUMP := $(TEST_BIN_DIR)/nats-dump
+$(NATS_DUMP): $(BUILD)/tests/nats/nats-dump.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(NATS_LIBS)
+$(BUILD)/tests/nats/%.o: ALL_CFLAGS += $(NATS_CFLAGS)
+check check-long: $(NATS_DUMP)
+endif

@@ -20,7 +20,7 @@
 #define CLI_RING_DIR "/dev/shm"
 
 /* The largest number of options one program takes (and --version). */
-#define CLI_MAX_OPTIONS 24
+#define CLI_MAX_OPTIONS 32
 
 /* The key of --version, which every parser knows. */
 #define CLI_OPT_VERSION 0x7fff

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ship_nats_int.h - what the parts of ring-ship --nats share: the link to
+ * the servers (ship_nats_conn.c) and the window of published, not yet
+ * released messages (ship_nats_pub.c). Only built with cnats.
+ */
+#ifndef LIBRING_CONSUMERS_SHIP_NATS_INT_H
+#define LIBRING_CONSUMERS_SHIP_NATS_INT_H
+
+#include <nats/nats.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "ship_nats.h"
+
+struct ring_msg;
+
+/* The connection, the JetStream context and the stream. */
+struct nats_link {
+	const struct ship_nats_config *cfg;
+	natsOptions *opts;
+	natsConnection *nc;
+	jsCtx *js;
+	char stream[256];
+	int64_t max_payload;
+	char **urls;		/* --nats split at commas */
+	int n_urls;
+	int reconnected;	/* set by cnats' thread; atomic */
+	int closing;		/* set before our own close; atomic */
+	uint64_t reconnects;	/* atomic */
+};
+
+/*
+ * nats_link_connect - connect to one of the servers of @c (retrying with
+ * back-off until --connect-timeout, or forever, or until *@stop), then find
+ * or create the stream. The JetStream context hands every acknowledgment
+ * to @ack with @closure. Returns 0, or -1 after printing one line.
+ */
+int nats_link_connect(struct nats_link *l, const struct ship_nats_config *c,
+		      jsPubAckHandler ack, void *closure,
+		      volatile sig_atomic_t *stop);
+
+/*
+ * nats_link_connected - 1 while the connection is up.
+ */
+int nats_link_connected(struct nats_link *l);
+
+/*
+ * nats_link_shutdown - close the connection (no more acknowledgments).
+ */
+void nats_link_shutdown(struct nats_link *l);
+
+/*
+ * nats_link_close - close the connection and free the link.
+ */
+void nats_link_close(struct nats_link *l);
+
+/*
+ * nats_scrub - @text with every secret of @c (password, token) replaced by
+ * "***", into @buf. Returns @buf.
+ */
+const char *nats_scrub(const struct ship_nats_config *c, const char *text,
+		       char *buf, size_t len);
+
+/*
+ * nats_last_error - the text of cnats' last error on this thread (or of
+ * @s), scrubbed of secrets, in @buf. Returns @buf.
+ */
+const char *nats_last_error(const struct ship_nats_config *c, natsStatus s,
+			    char *buf, size_t len);
+
+/* Counters of a run (see ship_nats_run). */
+struct nats_counters {
+	uint64_t shipped;	/* messages published (once each) */
+	uint64_t bytes;		/* their payload bytes */
+	uint64_t acked;		/* acknowledged by JetStream */
+	uint64_t duplicates;	/* of which the server called duplicates */
+	uint64_t too_large;	/* over the max payload: not shipped */
+	uint64_t rejected;	/* refused by JetStream for good */
+	uint64_t resent;	/* published again (no ack in time, reconnect) */
+	uint64_t released;	/* released in the ring */
+};
+
+/* Published, unreleased messages, in ring order, by ordinal. */
+struct nats_window {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	uint64_t head;		/* ordinal of the oldest unreleased message */
+	uint64_t tail;		/* ordinal after the newest */
+	uint64_t mask;		/* capacity - 1 */
+	unsigned cap;		/* a power of two >= --max-pending */
+	unsigned limit;		/* --max-pending */
+	uint64_t *pos;		/* ring position of each ordinal */
+	uint8_t *state;		/* W_* of each ordinal */
+	natsMsg **msg;		/* its message while cnats or we hold it */
+	uint64_t hint;		/* where the next acknowledgment may be */
+	unsigned done;		/* acked or dropped in [head, tail) */
+	unsigned wake_at;	/* signal the cond when done reaches it */
+	int64_t retry_after;	/* CLOCK_MONOTONIC ns: no resend before */
+	uint64_t ring_id;	/* the ring's creation time (ns) */
+	const struct ship_nats_config *cfg;
+	struct nats_link *link;
+	struct nats_counters cnt;
+	char first_reject[200]; /* the first refusal, for the summary */
+};
+
+/* States of a window entry; W_SENT_BEFORE is or-ed in once published. */
+enum { W_UNSENT, W_PENDING, W_ACKED, W_DROPPED, W_STATE = 3, W_SENT_BEFORE = 4 };
+
+/*
+ * nats_window_init - a window for --max-pending messages of the ring whose
+ * creation time is @ring_id. Returns 0 or -ENOMEM.
+ */
+int nats_window_init(struct nats_window *w, const struct ship_nats_config *c,
+		     struct nats_link *l, uint64_t ring_id);
+
+void nats_window_free(struct nats_window *w);
+
+/*
+ * nats_on_ack - cnats' acknowledgment handler (closure: the window).
+ */
+void nats_on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
+		 void *closure);
+
+/*
+ * nats_window_send - publish @m, the message of ordinal @ord (appended to
+ * the window when @ord is its tail). Returns 1 if published or dropped
+ * (too large), 0 if it cannot go now (left unsent, for later).
+ */
+int nats_window_send(struct nats_window *w, const struct ring_msg *m,
+		     uint64_t ord);
+
+/*
+ * nats_window_unsent - 1 if ordinal @ord waits to be published (again)
+ * and the pause after an error is over.
+ */
+int nats_window_unsent(struct nats_window *w, uint64_t ord);
+
+/*
+ * nats_window_take_done - the number of messages from the head that are
+ * acknowledged or dropped; the head moves past them (the caller releases
+ * them in the ring).
+ */
+unsigned nats_window_take_done(struct nats_window *w);
+
+/*
+ * nats_window_wait - wait until @n messages are done, or @ms passed.
+ */
+void nats_window_wait(struct nats_window *w, unsigned n, int64_t ms);
+
+/*
+ * nats_window_requeue - after a reconnect: take back from cnats what it
+ * still waits an acknowledgment for and mark it unsent, so that it goes
+ * out again, in order, before newer messages.
+ */
+void nats_window_requeue(struct nats_window *w);
+
+/*
+ * nats_window_reclaim - before the JetStream context is destroyed: take
+ * back every message cnats still holds, and free all of them.
+ */
+void nats_window_reclaim(struct nats_window *w);
+
+/*
+ * nats_window_counters - a copy of the counters.
+ */
+void nats_window_counters(struct nats_window *w, struct nats_counters *out);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t nats_now_ns(void);
+
+#endif /* LIBRING_CONSUMERS_SHIP_NATS_INT_H */
