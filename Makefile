@@ -118,7 +118,7 @@ clean:
 	rm -rf build lib bin tests/bin
 
 # The programs a user runs; the benchmarks are development tools, not installed.
-INSTALL_BINS := $(filter-out %/ring-bench %/ring-observer-bench,$(BINS))
+INSTALL_BINS := $(filter-out %/ring-bench %/ring-observer-bench %/nats-pub,$(BINS))
 
 # Installing to the live system as root (no DESTDIR) runs ldconfig, so that
 # the programs and others find libring.so.0 at once; a staged install
@@ -160,7 +160,7 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libring.so $(DESTDIR)$(LIBDIR)/libring.so.$(VERSION_MAJOR) \
 		$(DESTDIR)$(LIBDIR)/libring.so.$(VERSION) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libring.pc
-	for b in $(notdir $(INSTALL_BINS)) ring-bench; do rm -f $(DESTDIR)$(BINDIR)/$$b; done
+	for b in $(notdir $(INSTALL_BINS)) ring-bench ring-observer-bench nats-pub; do rm -f $(DESTDIR)$(BINDIR)/$$b; done
 	for d in 1 3 5 7; do \
 		for f in man/*.$$d; do \
 			[ -e $$f ] || [ -L $$f ] || continue; \
