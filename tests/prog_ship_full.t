@@ -60,7 +60,7 @@ seq 1 10 | t "$BIN/ring-send" "$R2" -q
 ship=$!
 PIDS+=($ship)
 for i in $(seq 1 200); do
-	[ "$(wc -l < "$MNT/app.log" 2>/dev/null)" = 10 ] && break
+	[ -f "$MNT/app.log" ] && [ "$(wc -l < "$MNT/app.log")" = 10 ] && break
 	sleep 0.05
 done
 kill -TERM $ship; wait $ship

@@ -73,7 +73,7 @@ static bool validate(const struct ring *r, uint64_t p)
 	/* A10: the loads of the message's bytes come before the load of the
 	 * tail; pairs with R10 in claim() and claim_fast(): a byte written by
 	 * a later lap's claim comes with a tail past that claim's start. */
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	acquire_fence();
 	return pos_diff(load_relaxed(&r->hot->tail), p) <=
 	       (int64_t)r->geo.slot_count;
 }

@@ -213,7 +213,7 @@ static int claim(struct ring *r, struct rl_local *l, const uint32_t *prefix,
 	}
 	/* R10: the tail moved before any slot of the claim is written;
 	 * pairs with A10 in observe.c validate(). */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	release_fence();
 	RL_SCHED("claim:cas");
 	store_release(&me->claim_state, RL_CLAIM_HELD);
 	RL_SCHED("claim:held");
@@ -362,7 +362,7 @@ static inline bool claim_fast(struct ring *r, struct rl_local *l,
 		return false;
 	}
 	/* R10 as in claim(). */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	release_fence();
 	RL_SCHED("claim:cas");
 	store_release(&l->me->claim_state, RL_CLAIM_HELD);
 	RL_SCHED("claim:held");
