@@ -156,8 +156,8 @@ static bool word_alive(struct ring *r, uint64_t *word, uint64_t w,
 {
 	bool alive;
 
-	if (!w)
-		return false;
+	if (!w) /* a write lock without a word: an older library's owner */
+		return rl_byte_locked_by_other(r, lock_off);
 	if (w & RL_LEASE_LOCKED)
 		alive = rl_byte_locked_by_other(r, lock_off) ||
 			ident_state(r, w, ns) == IDENT_ALIVE;

@@ -77,7 +77,7 @@ inline die(me)
 inline lease_alive(me, res)
 {
 	if
-	:: p_id == NONE -> res = false
+	:: p_id == NONE -> res = (lock != NONE && lock != me) /* an old library */
 	:: else ->
 		if
 #ifdef CROSSNS
@@ -107,10 +107,7 @@ proctype worker(byte me; byte left)
 		atomic { p_id = word_id; p_locked = word_locked };
 		MAYDIE(me);
 		busy = false;
-		if
-		:: p_id != NONE -> lease_alive(me, busy)
-		:: else -> skip
-		fi;
+		lease_alive(me, busy);
 		MAYDIE(me);
 		if
 		:: busy -> goto again
