@@ -833,15 +833,17 @@ reader_fill(ReaderObject *self, unsigned max, double timeout)
     return rc;
 }
 
-/* A Message for batch entry @i, on the reader's live list. */
-static PyObject *
-reader_message(ReaderObject *self, unsigned i)
+/*
+ * A Message describing @rm whose data are the @rm->len bytes at @data,
+ * kept alive by @owner (a Reader: the mapping; bytes: a copy).
+ */
+static MessageObject *
+message_new(PyObject *owner, const struct ring_msg *rm, const void *data)
 {
-    const struct ring_msg *rm = &self->batch[i];
     MessageObject *m;
     BufferObject *b;
 
-    b = buffer_new((PyObject *)self, (void *)rm->data, rm->len, 1);
+    b = buffer_new(owner, (void *)data, rm->len, 1);
     if (b == NULL) {
         return NULL;
     }
@@ -859,6 +861,21 @@ reader_message(ReaderObject *self, unsigned i)
     m->slots = rm->slots;
     m->timestamp = rm->timestamp;
     b->msg = m;
+    return m;
+}
+
+/* A Message for batch entry @i, on the reader's live list. */
+static PyObject *
+reader_message(ReaderObject *self, unsigned i)
+{
+    const struct ring_msg *rm = &self->batch[i];
+    MessageObject *m = message_new((PyObject *)self, rm, rm->data);
+    BufferObject *b;
+
+    if (m == NULL) {
+        return NULL;
+    }
+    b = m->buf;
     b->reader = self;
     b->next_buf = self->live;
     if (self->live != NULL) {
@@ -905,8 +922,13 @@ PyDoc_STRVAR(Reader_take_doc,
 "before it is released from view (see Message.data); the group's cursor\n"
 "moves once per batch of peeked messages, after they were handed out.");
 
+/*
+ * take(timeout=None) of a Reader or an Observer: @take_fn(@self, timeout)
+ * gives a message, or NULL without an exception for none in time (None).
+ */
 static PyObject *
-Reader_take(ReaderObject *self, PyObject *args, PyObject *kw)
+take_method(PyObject *self, PyObject *args, PyObject *kw,
+            PyObject *(*take_fn)(PyObject *, double))
 {
     static char *kwlist[] = {"timeout", NULL};
     PyObject *tobj = Py_None, *m;
@@ -916,11 +938,23 @@ Reader_take(ReaderObject *self, PyObject *args, PyObject *kw)
         || parse_timeout(tobj, &timeout) < 0) {
         return NULL;
     }
-    m = reader_take(self, timeout);
+    m = take_fn(self, timeout);
     if (m == NULL && !PyErr_Occurred()) {
         Py_RETURN_NONE;
     }
     return m;
+}
+
+static PyObject *
+reader_take_any(PyObject *self, double timeout)
+{
+    return reader_take((ReaderObject *)self, timeout);
+}
+
+static PyObject *
+Reader_take(ReaderObject *self, PyObject *args, PyObject *kw)
+{
+    return take_method((PyObject *)self, args, kw, reader_take_any);
 }
 
 PyDoc_STRVAR(Reader_poll_doc,
@@ -2459,7 +2493,6 @@ observer_take(ObserverObject *self, double timeout)
 {
     struct copy_ctx c = { .self = self };
     MessageObject *m;
-    BufferObject *b;
     PyObject *bytes;
     int rc;
 
@@ -2503,25 +2536,8 @@ observer_take(ObserverObject *self, double timeout)
     if (bytes == NULL) {
         return NULL;
     }
-    b = buffer_new(bytes, PyBytes_AS_STRING(bytes), c.msg.len, 1);
+    m = message_new(bytes, &c.msg, PyBytes_AS_STRING(bytes));
     Py_DECREF(bytes);
-    if (b == NULL) {
-        return NULL;
-    }
-    m = PyObject_New(MessageObject, &Message_Type);
-    if (m == NULL) {
-        Py_DECREF(b);
-        return NULL;
-    }
-    m->buf = b;
-    m->view = NULL;
-    m->type = c.msg.type;
-    m->len = c.msg.len;
-    m->pos = c.msg.pos;
-    m->pid = c.msg.pid;
-    m->slots = c.msg.slots;
-    m->timestamp = c.msg.timestamp;
-    b->msg = m;
     return (PyObject *)m;
 }
 
@@ -2540,21 +2556,15 @@ PyDoc_STRVAR(Observer_take_doc,
 "Observer.lost: it never returns torn or stale bytes.");
 
 static PyObject *
+observer_take_any(PyObject *self, double timeout)
+{
+    return observer_take((ObserverObject *)self, timeout);
+}
+
+static PyObject *
 Observer_take(ObserverObject *self, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"timeout", NULL};
-    PyObject *tobj = Py_None, *m;
-    double timeout;
-
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:take", kwlist, &tobj)
-        || parse_timeout(tobj, &timeout) < 0) {
-        return NULL;
-    }
-    m = observer_take(self, timeout);
-    if (m == NULL && !PyErr_Occurred()) {
-        Py_RETURN_NONE;
-    }
-    return m;
+    return take_method((PyObject *)self, args, kw, observer_take_any);
 }
 
 PyDoc_STRVAR(Observer_seek_doc,
