@@ -45,7 +45,8 @@ endif
 NEEDED_PKGS := $(shell \
 	$(PKG_CONFIG) --exists liburcu 2>/dev/null || echo liburcu-dev; \
 	command -v $(PKG_CONFIG) >/dev/null 2>&1 || echo pkg-config; \
-	command -v prove >/dev/null 2>&1 || echo perl)
+	command -v prove >/dev/null 2>&1 || echo perl; \
+	command -v python3 >/dev/null 2>&1 || echo python3)
 ifneq ($(strip $(NEEDED_PKGS)),)
 ifeq ($(shell id -u)$(RING_NO_APT),0)
 $(info Installing missing Debian packages: $(NEEDED_PKGS))
