@@ -580,34 +580,50 @@ const struct timespec *cli_deadline_after_ms(int64_t ms, struct timespec *ts)
 	return ts;
 }
 
-int cli_ring_open(const char *path, unsigned flags, struct ring **r)
+int cli_ring_owner(uid_t *uid)
 {
 	const char *owner = getenv("RING_OWNER");
 	struct passwd *pw;
-	struct stat st;
 	char *end;
-	uid_t uid;
-	int rc;
 
 	if (!owner || !*owner)
-		return ring_open(path, flags, r);
-	uid = (uid_t)strtoul(owner, &end, 10);
+		return 0;
+	*uid = (uid_t)strtoul(owner, &end, 10);
 	if (*end) {
 		pw = getpwnam(owner);
 		if (!pw)
 			return -EINVAL;
-		uid = pw->pw_uid;
+		*uid = pw->pw_uid;
 	}
+	return 1;
+}
+
+int cli_owner_is(const char *path, uid_t uid)
+{
+	struct stat st;
+
+	/* The name was opened without following links; look at it again. */
+	if (stat(path, &st) < 0 || st.st_uid != uid)
+		return -EPERM;
+	return 0;
+}
+
+int cli_ring_open(const char *path, unsigned flags, struct ring **r)
+{
+	uid_t uid;
+	int rc = cli_ring_owner(&uid);
+
+	if (rc <= 0)
+		return rc < 0 ? rc : ring_open(path, flags, r);
 	rc = ring_open(path, flags | RING_OPEN_FOREIGN, r);
 	if (rc < 0)
 		return rc;
-	/* The name was opened without following links; look at it again. */
-	if (stat(path, &st) < 0 || st.st_uid != uid) {
+	rc = cli_owner_is(path, uid);
+	if (rc < 0) {
 		ring_close(*r);
 		*r = NULL;
-		return -EPERM;
 	}
-	return 0;
+	return rc;
 }
 
 /* What a failed ring_open() of @path means, in one line; exits 1. */

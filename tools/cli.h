@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdnoreturn.h>
+#include <sys/types.h>
 
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1	 /* runtime error */
@@ -232,6 +233,15 @@ const struct timespec *cli_deadline_after_ms(int64_t ms, struct timespec *ts);
  */
 struct ring_config;
 const char *cli_config_problem(const struct ring_config *cfg);
+
+/*
+ * cli_ring_owner - the owner RING_OWNER (USER or UID) names: 1 and *@uid,
+ * 0 when it is not set, -EINVAL for an unknown user.
+ */
+int cli_ring_owner(uid_t *uid);
+
+/* cli_owner_is - 0 if the file at @path belongs to @uid, else -EPERM. */
+int cli_owner_is(const char *path, uid_t uid);
 
 /*
  * cli_ring_open - ring_open(@path, @flags) for the programs. A ring owned by

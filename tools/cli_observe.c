@@ -4,40 +4,27 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 
 #include "cli_observe.h"
 #include "ring.h"
 
 int cli_observer_open(const char *path, struct ring_observer **o)
 {
-	const char *owner = getenv("RING_OWNER");
-	struct passwd *pw;
-	struct stat st;
-	char *end;
 	uid_t uid;
-	int rc;
+	int rc = cli_ring_owner(&uid);
 
-	if (!owner || !*owner)
-		return ring_observer_open(path, 0, o);
-	uid = (uid_t)strtoul(owner, &end, 10);
-	if (*end) {
-		pw = getpwnam(owner);
-		if (!pw)
-			return -EINVAL;
-		uid = pw->pw_uid;
-	}
+	if (rc <= 0)
+		return rc < 0 ? rc : ring_observer_open(path, 0, o);
 	rc = ring_observer_open(path, RING_OPEN_FOREIGN, o);
 	if (rc < 0)
 		return rc;
-	if (stat(path, &st) < 0 || st.st_uid != uid) {
+	rc = cli_owner_is(path, uid);
+	if (rc < 0) {
 		ring_observer_close(*o);
 		*o = NULL;
-		return -EPERM;
 	}
-	return 0;
+	return rc;
 }
 
 void cli_json_msg(struct cli_buf *b, const struct ring_msg *m, uint64_t lost)

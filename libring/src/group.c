@@ -254,31 +254,14 @@ static void intents_settle(void)
 }
 
 /*
- * Place group @gi's cursor for a start from the oldest or the newest
- * message while producers run. Called with the group out of every
- * reader's reach (a new group is JOINING; a reset holds its reader lock).
- *
- *   1. a first guess: the slowest other group (producers are held by it),
- *      or the newest message, or with no group the oldest message that no
- *      producer would reach with one more maximum-size message;
- *   2. cursor = guess (the group holds producers from here on), lower the
- *      cached minimum to it with a new generation (no stale refresh can
- *      raise it again), membarrier();
- *   3. claims_reach(): no claim made from now on ends past that, since
- *      every later claim reads the lowered minimum;
- *   4. if the guess is more than a ring behind it, move the cursor up to
- *      the first message a ring behind it at most.
- *
- * So the group never starts where producers may still overwrite, and the
- * minimum never forgets it.
- */
-/*
  * Where the newest messages start: the tail, or, when it is smaller, the
  * first position not yet committed of a claim held now (a single
  * producer's run holds room ahead of its messages: a group created from
- * the newest message must still get the run's next ones).
+ * the newest message must still get the run's next ones). @last_only: of
+ * the claim that ends at the tail only (the room ahead of the messages,
+ * not claims in flight behind others' committed messages: for lag).
  */
-uint64_t rl_newest_start(struct ring *r, uint64_t tail)
+uint64_t rl_newest_start(struct ring *r, uint64_t tail, bool last_only)
 {
 	uint64_t pos = tail;
 
@@ -297,6 +280,8 @@ uint64_t rl_newest_start(struct ring *r, uint64_t tail)
 		if (pos_diff(end, s) <= 0 || pos_diff(tail, end) < 0 ||
 		    tail - s > r->geo.slot_count)
 			continue; /* stale or damaged */
+		if (last_only && end != tail)
+			continue;
 		for (p = s; pos_diff(end, p) > 0; p += m.slots) {
 			at = rl_message_at(r, p, &m);
 			if (at != AT_MESSAGE && at != AT_SKIP)
@@ -308,6 +293,25 @@ uint64_t rl_newest_start(struct ring *r, uint64_t tail)
 	return pos;
 }
 
+/*
+ * Place group @gi's cursor for a start from the oldest or the newest
+ * message while producers run. Called with the group out of every
+ * reader's reach (a new group is JOINING; a reset holds its reader lock).
+ *
+ *   1. a first guess: the slowest other group (producers are held by it),
+ *      or the newest message, or with no group the oldest message that no
+ *      producer would reach with one more maximum-size message;
+ *   2. cursor = guess (the group holds producers from here on), lower the
+ *      cached minimum to it with a new generation (no stale refresh can
+ *      raise it again), membarrier();
+ *   3. claims_reach(): no claim made from now on ends past that, since
+ *      every later claim reads the lowered minimum;
+ *   4. if the guess is more than a ring behind it, move the cursor up to
+ *      the first message a ring behind it at most.
+ *
+ * So the group never starts where producers may still overwrite, and the
+ * minimum never forgets it.
+ */
 static void place_group(struct ring *r, uint32_t gi, unsigned flags)
 {
 	struct rl_group *g = &r->groups[gi];
@@ -318,7 +322,7 @@ static void place_group(struct ring *r, uint32_t gi, unsigned flags)
 	uint64_t m = scan_min(r, tail, (int)gi, &others);
 
 	if (flags & RING_FROM_NEWEST)
-		pos = rl_newest_start(r, tail);
+		pos = rl_newest_start(r, tail, false);
 	else if (others)
 		pos = m;
 	else if (r->max_slots < count)

@@ -189,8 +189,8 @@ int rl_group_find(struct ring *r, const char *name);
 int rl_group_name_ok(const char *name);
 uint64_t rl_group_lock_off(const struct ring *r, uint32_t gidx);
 /* The tail, or the first position not yet committed of a claim held now
- * if that is smaller: where the newest messages start. */
-uint64_t rl_newest_start(struct ring *r, uint64_t tail);
+ * (@last_only: of the one ending at the tail) if that is smaller. */
+uint64_t rl_newest_start(struct ring *r, uint64_t tail, bool last_only);
 int rl_group_lease_try(struct ring *r, uint32_t gi);
 void rl_group_lease_drop(struct ring *r, uint32_t gi, int locked);
 bool rl_group_lease_alive(struct ring *r, uint32_t gi);

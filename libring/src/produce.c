@@ -416,27 +416,23 @@ claim_one(struct ring *r, size_t len, uint32_t type, unsigned flags,
 		return -EMSGSIZE;
 	slots = rl_msg_slots(r, len);
 	if (uses_runs(r)) {
-		if (likely(l->run_open && l->run_end - l->run_next >= slots)) {
+		if (likely(l->run_open && l->run_end - l->run_next >= slots))
 			*posp = l->run_next;
-		} else {
+		else
 			err = claim_run(r, l, slots, flags, deadline, posp);
-			if (unlikely(err < 0)) {
-				if (err == -ENOBUFS)
-					count(&l->me->dropped, 1);
-				return err;
-			}
-		}
+	} else if (unlikely(!claim_fast(r, l, slots, posp))) {
+		err = claim(r, l, &slots, 1, flags, deadline, posp);
+	}
+	if (unlikely(err < 0)) {
+		if (err == -ENOBUFS)
+			count(&l->me->dropped, 1);
+		return err;
+	}
+	if (uses_runs(r)) {
 		l->run_next = *posp + slots;
 		l->claim_open = true;
 		l->claim_start = *posp;
 		l->claim_end = *posp + slots;
-	} else if (unlikely(!claim_fast(r, l, slots, posp))) {
-		err = claim(r, l, &slots, 1, flags, deadline, posp);
-		if (unlikely(err < 0)) {
-			if (err == -ENOBUFS)
-				count(&l->me->dropped, 1);
-			return err;
-		}
 	}
 	write_header(r, *posp, (uint32_t)len, type, 0);
 	*lp = l;

@@ -111,7 +111,7 @@ int ring_group_stats(struct ring *r, const char *name,
 	memset(st, 0, sizeof(*st));
 	memcpy(st->name, g->name, RING_GROUP_NAME_MAX);
 	/* Room a single producer's run holds beyond its messages is no lag. */
-	tail = rl_newest_start(r, load_acquire(&r->hot->tail));
+	tail = rl_newest_start(r, load_acquire(&r->hot->tail), true);
 	st->cursor = load_acquire(&g->cursor);
 	st->released = load_relaxed(&g->released);
 	st->lag_slots = pos_diff(tail, st->cursor) > 0 ? tail - st->cursor : 0;
