@@ -164,6 +164,17 @@ static void on_reconnected(natsConnection *nc, void *arg)
 		  url_shown(url, shown, sizeof(shown)));
 }
 
+/*
+ * The last callback cnats makes for a connection: after it, nothing of
+ * cnats' threads touches @l, so nats_link_close() may let it go.
+ */
+static void on_closed(natsConnection *nc, void *arg)
+{
+	struct nats_link *l = arg;
+
+	uatomic_set(&l->closed, 1);
+}
+
 static void on_async_error(natsConnection *nc, natsSubscription *sub,
 			   natsStatus err, void *arg)
 {
@@ -212,6 +223,8 @@ static int make_options(struct nats_link *l, const struct ship_nats_config *c)
 		s = natsOptions_SetReconnectedCB(l->opts, on_reconnected, l);
 	if (s == NATS_OK)
 		s = natsOptions_SetErrorHandler(l->opts, on_async_error, l);
+	if (s == NATS_OK)
+		s = natsOptions_SetClosedCB(l->opts, on_closed, l);
 	if (s == NATS_OK && c->user)
 		s = natsOptions_SetUserInfo(l->opts, c->user, c->password);
 	if (s == NATS_OK && c->token)
@@ -493,9 +506,18 @@ void nats_link_shutdown(struct nats_link *l)
 
 void nats_link_close(struct nats_link *l)
 {
+	struct timespec ts = { 0, 1000000L };
 	int i;
 
 	nats_link_shutdown(l);
+	/*
+	 * cnats delivers the disconnected and closed callbacks from its own
+	 * thread, after natsConnection_Close() returned; @l (often on the
+	 * caller's stack) must outlive them. Wait (at most 2 s) for the
+	 * closed callback, the last one.
+	 */
+	for (i = 0; l->nc && i < 2000 && !uatomic_read(&l->closed); i++)
+		nanosleep(&ts, NULL);
 	jsCtx_Destroy(l->js);
 	natsConnection_Destroy(l->nc);
 	natsOptions_Destroy(l->opts);

@@ -27,6 +27,7 @@ struct nats_link {
 	int n_urls;
 	int reconnected;	/* set by cnats' thread; atomic */
 	int closing;		/* set before our own close; atomic */
+	int closed;		/* set by the closed callback; atomic */
 	uint64_t reconnects;	/* atomic */
 };
 

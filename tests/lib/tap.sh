@@ -17,7 +17,8 @@ plan() {
 	echo "1..$PLAN"
 }
 
-# ok STATUS DESCRIPTION [DIAG]: one TAP result (STATUS 0 passes).
+# ok STATUS DESCRIPTION [DIAG]: one TAP result (STATUS 0 passes); DIAG goes
+# to standard error as TAP comments, so that prove shows it.
 ok() {
 	n=$((n + 1))
 	if [ "$1" = 0 ]; then
@@ -25,7 +26,7 @@ ok() {
 	else
 		echo "not ok $n - $2"
 		failed=$((failed + 1))
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
+		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /' >&2
 	fi
 }
 
