@@ -218,15 +218,18 @@ static void test_close_abort_batch(void)
 	struct ring *r = make("sp-close", 64 << 10, 64), *p = open_sp();
 	struct ring_out out[3] = { { "b1", 2, 0 }, { "b2", 2, 0 }, { "b3", 2, 0 } };
 	struct ring_reader *rd;
-	struct ring_claim c;
+	struct ring_claim c, c2;
 	struct ring_msg m;
 	struct ring_stats st;
 
 	if (!p || ring_reader_open(r, "g", 0, &rd))
 		bail_out("close setup");
 	ring_send(p, 0, "x", 1, 0, NULL);
-	ok(ring_reserve(p, 10, 0, 0, NULL, &c) == 0 && ring_abort(p, &c) == 0,
-	   "a reservation inside a run is aborted");
+	ok(ring_reserve(p, 10, 0, 0, NULL, &c) == 0 &&
+	   ring_send(p, 0, "y", 1, 0, NULL) == -EBUSY &&
+	   ring_reserve(p, 1, 0, 0, NULL, &c2) == -EBUSY &&
+	   ring_abort(p, &c) == 0,
+	   "a reservation inside a run holds off other sends of the thread (-EBUSY), and is aborted");
 	is(ring_send_batch(p, out, 3, 0, NULL), 3, "then a batch of 3");
 	ring_send(p, 0, "x", 1, 0, NULL);
 	ring_close(p);

@@ -288,6 +288,10 @@ static int handle_new(int fd, const struct rl_super *sb, unsigned flags,
 	err = rl_size_check(r);
 	if (err)
 		goto fail_unmap;
+	r->send_in_run = (flags & RING_OPEN_SINGLE_PRODUCER) &&
+			 !(flags & RING_OPEN_RDONLY) &&
+			 sb->slot_size >= sb->hdr_size &&
+			 sb->hdr_size != RL_HDR_SIZE_TS;
 	rl_register_handle(r);
 	*out = r;
 	return 0;

@@ -35,6 +35,7 @@ static void after_fork_child(void)
 			close(r->fd);
 			r->fd = -1;
 			r->forked = 1;
+			r->send_in_run = false;
 		}
 	}
 	pthread_mutex_unlock(&open_lock);

@@ -78,6 +78,10 @@ struct ring {
 	uint32_t spins;
 	uint32_t recovery_ms;
 	bool membarrier_ok;    /* wakers may skip their fence (wait.c) */
+	volatile bool send_in_run; /* ring_send() may take its short path:
+				* single producer with runs, no
+				* timestamps, writable; cleared in a
+				* child after fork() (produce.c) */
 
 	/* Serializes this handle's group-table changes and reader opens: the
 	 * OFD locks that exclude other processes do not exclude two threads

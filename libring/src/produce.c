@@ -396,6 +396,55 @@ static int claim_run(struct ring *r, struct rl_local *l, uint32_t slots,
 }
 
 /*
+ * The short claim: room for a message of @len bytes in the open run of a
+ * single-producer handle (r->send_in_run: no timestamps, writable, not a
+ * forked child) whose thread state is in the per-thread cache, and its
+ * header written. It does what claim_one() does for such a message
+ * without its general cases: the room is in the run, so nothing shared is
+ * written but the header. Returns true with *@lp, *@posp, *@slotsp and the
+ * payload's address in *@datap, or
+ * false when claim_one() must do it.
+ */
+static __attribute__((always_inline)) inline bool
+claim_in_run(struct ring *r, size_t len, uint32_t type, struct rl_local **lp,
+	     uint64_t *posp, uint32_t *slotsp, uint8_t **datap)
+{
+	struct rl_msg_hdr *hdr;
+	struct rl_local *l;
+	uint32_t slots;
+	uint64_t pos;
+	int k;
+
+	if (!r->send_in_run || rl_broken(r) || len > r->geo.max_message)
+		return false;
+	for (k = 0; k < RL_TLS_SLOTS && rl_tls[k].ring_id != r->id; k++)
+		;
+	if (k == RL_TLS_SLOTS)
+		return false;
+	l = rl_tls[k].local;
+	slots = rl_msg_slots(r, len);
+	pos = l->run_next;
+	if (!l->run_open || l->claim_open || l->run_end - pos < slots)
+		return false;
+	/* As claim_one(): the message is this thread's open claim until it
+	 * is committed (a nested call gets -EBUSY; an abort finds it). */
+	l->run_next = pos + slots;
+	l->claim_open = true;
+	l->claim_start = pos;
+	l->claim_end = pos + slots;
+	hdr = (struct rl_msg_hdr *)rl_slot(r, pos);
+	hdr->len = (uint32_t)len;
+	hdr->type = type;
+	hdr->flags = 0;
+	hdr->pid = (uint32_t)r->pid;
+	*lp = l;
+	*posp = pos;
+	*slotsp = slots;
+	*datap = (uint8_t *)hdr + RL_HDR_SIZE;
+	return true;
+}
+
+/*
  * Claim room for one message of @len bytes and write its header: the part
  * ring_reserve() and ring_send() share. Returns 0 with *@lp and *@posp, or
  * a negative errno (a drop counted).
@@ -444,20 +493,25 @@ int ring_reserve(struct ring *r, size_t len, uint32_t type, unsigned flags,
 		 const struct timespec *deadline, struct ring_claim *c)
 {
 	struct rl_local *l;
+	uint8_t *payload;
 	uint32_t slots;
 	uint64_t pos;
 	int err;
 
 	if (unlikely(!c || (flags & ~(RING_POLICY_MASK | RING_INTR))))
 		return -EINVAL;
-	err = claim_one(r, len, type, flags, deadline, &l, &pos, &slots);
-	if (unlikely(err))
-		return err;
+	if (!claim_in_run(r, len, type, &l, &pos, &slots, &payload)) {
+		err = claim_one(r, len, type, flags, deadline, &l, &pos,
+				&slots);
+		if (unlikely(err))
+			return err;
+		payload = rl_slot(r, pos) + r->geo.hdr_size;
+	}
 	if (rl_broken(r)) {
 		rl_abort_claim_of(r, l);
 		return -EIO;
 	}
-	c->data = rl_slot(r, pos) + r->geo.hdr_size;
+	c->data = payload;
 	c->len = (uint32_t)len;
 	c->type = type;
 	c->pos = pos;
@@ -528,16 +582,47 @@ int ring_abort(struct ring *r, struct ring_claim *c)
 	return rl_broken(r) ? -EIO : 0;
 }
 
-int ring_send(struct ring *r, uint32_t type, const void *data, size_t len,
-	      unsigned flags, const struct timespec *deadline)
+/*
+ * ring_send()'s short path, for a message claim_in_run() takes: the copy
+ * and finish_claim()'s part for a message of a run. Returns 0 or -EIO when
+ * it handled the message, 1 when the general path must.
+ */
+static __attribute__((always_inline)) inline int
+send_in_run(struct ring *r, uint32_t type, const void *data, size_t len)
+{
+	struct rl_local *l;
+	uint8_t *payload;
+	uint32_t slots;
+	uint64_t pos;
+
+	if (!claim_in_run(r, len, type, &l, &pos, &slots, &payload))
+		return 1;
+	if (len)
+		memcpy(payload, data, len);
+	if (rl_broken(r)) { /* as in ring_commit() */
+		rl_abort_claim_of(r, l);
+		return -EIO;
+	}
+	/* R1 (publish_commit): header and payload before the commit word;
+	 * pairs with A1 in rl_message_at(). The run's claim stays HELD. */
+	publish_commit(r, pos);
+	RL_SCHED("claim:commit");
+	l->claim_open = false;
+	count(&l->me->committed, 1);
+	rl_wake(r, &r->hot->data);
+	return 0;
+}
+
+/* ring_send() for every message send_in_run() does not take. */
+static __attribute__((noinline)) int
+send_general(struct ring *r, uint32_t type, const void *data, size_t len,
+	     unsigned flags, const struct timespec *deadline)
 {
 	struct rl_local *l;
 	uint32_t slots;
 	uint64_t pos;
 	int err;
 
-	if (unlikely((flags & ~(RING_POLICY_MASK | RING_INTR)) || (len && !data)))
-		return -EINVAL;
 	err = claim_one(r, len, type, flags, deadline, &l, &pos, &slots);
 	if (unlikely(err))
 		return err;
@@ -549,6 +634,19 @@ int ring_send(struct ring *r, uint32_t type, const void *data, size_t len,
 	}
 	finish_claim(r, l, pos, &l->me->committed);
 	return 0;
+}
+
+int ring_send(struct ring *r, uint32_t type, const void *data, size_t len,
+	      unsigned flags, const struct timespec *deadline)
+{
+	int err;
+
+	if (unlikely((flags & ~(RING_POLICY_MASK | RING_INTR)) || (len && !data)))
+		return -EINVAL;
+	err = send_in_run(r, type, data, len);
+	if (likely(err <= 0))
+		return err;
+	return send_general(r, type, data, len, flags, deadline);
 }
 
 #define RL_BATCH_MAX 256u
