@@ -489,6 +489,15 @@ claim_one(struct ring *r, size_t len, uint32_t type, unsigned flags,
 	return 0;
 }
 
+/* claim_one() out of line: ring_reserve() for what claim_in_run() leaves. */
+static __attribute__((noinline)) int
+reserve_general(struct ring *r, size_t len, uint32_t type, unsigned flags,
+		const struct timespec *deadline, struct rl_local **lp,
+		uint64_t *posp, uint32_t *slotsp)
+{
+	return claim_one(r, len, type, flags, deadline, lp, posp, slotsp);
+}
+
 int ring_reserve(struct ring *r, size_t len, uint32_t type, unsigned flags,
 		 const struct timespec *deadline, struct ring_claim *c)
 {
@@ -501,8 +510,8 @@ int ring_reserve(struct ring *r, size_t len, uint32_t type, unsigned flags,
 	if (unlikely(!c || (flags & ~(RING_POLICY_MASK | RING_INTR))))
 		return -EINVAL;
 	if (!claim_in_run(r, len, type, &l, &pos, &slots, &payload)) {
-		err = claim_one(r, len, type, flags, deadline, &l, &pos,
-				&slots);
+		err = reserve_general(r, len, type, flags, deadline, &l, &pos,
+				      &slots);
 		if (unlikely(err))
 			return err;
 		payload = rl_slot(r, pos) + r->geo.hdr_size;
@@ -521,7 +530,8 @@ int ring_reserve(struct ring *r, size_t len, uint32_t type, unsigned flags,
 }
 
 /* This thread's state if @c is its open claim, or NULL. */
-static struct rl_local *claim_owner(struct ring *r, const struct ring_claim *c)
+static __attribute__((always_inline)) inline struct rl_local *
+claim_owner(struct ring *r, const struct ring_claim *c)
 {
 	struct rl_local *l;
 
