@@ -224,12 +224,10 @@ static int claim(struct ring *r, struct rl_local *l, const uint32_t *prefix,
 	return (int)k;
 }
 
-/* Write a message header at @pos. */
-static inline void write_header(struct ring *r, uint64_t pos, uint32_t len,
-				uint32_t type, uint32_t flags)
+/* Write a message header at @hdr (and its timestamp, if the ring has them). */
+static inline void write_header_at(struct ring *r, struct rl_msg_hdr *hdr,
+				   uint32_t len, uint32_t type, uint32_t flags)
 {
-	struct rl_msg_hdr *hdr = (struct rl_msg_hdr *)rl_slot(r, pos);
-
 	hdr->len = len;
 	hdr->type = type;
 	hdr->flags = flags;
@@ -242,6 +240,14 @@ static inline void write_header(struct ring *r, uint64_t pos, uint32_t len,
 		ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 		memcpy((uint8_t *)hdr + RL_HDR_SIZE, &ns, sizeof(ns));
 	}
+}
+
+/* Write the header of the message at position @pos. */
+static inline void write_header(struct ring *r, uint64_t pos, uint32_t len,
+				uint32_t type, uint32_t flags)
+{
+	write_header_at(r, (struct rl_msg_hdr *)rl_slot(r, pos), len, type,
+			flags);
 }
 
 /* Publish the message at @pos: everything written before is visible to a
@@ -664,6 +670,14 @@ int ring_send(struct ring *r, uint32_t type, const void *data, size_t len,
 int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
 		    unsigned flags, const struct timespec *deadline)
 {
+	/* Locals, so that the copies do not make the compiler load these
+	 * again for every message. */
+	const uint64_t max_message = r->geo.max_message;
+	const uint64_t hdr_size = r->geo.hdr_size;
+	const uint64_t slot_size = r->geo.slot_size;
+	const uint32_t shift = r->slot_shift;
+	uint8_t *const slots = r->slots;
+	const uint64_t mask = r->mask;
 	uint32_t prefix[RL_BATCH_MAX];
 	struct rl_local *l;
 	uint64_t pos, p;
@@ -679,15 +693,17 @@ int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
 		n = RL_BATCH_MAX;
 	close_run(r, l);
 	for (unsigned i = 0; i < n; i++) {
-		if (msgs[i].len > r->geo.max_message) {
+		uint32_t len = msgs[i].len;
+
+		if (len > max_message) {
 			if (i == 0)
 				return -EMSGSIZE;
 			n = i;
 			break;
 		}
-		if (msgs[i].len && !msgs[i].data)
+		if (len && !msgs[i].data)
 			return -EINVAL;
-		total += rl_msg_slots(r, msgs[i].len);
+		total += (hdr_size + len + slot_size - 1) >> shift;
 		prefix[i] = (uint32_t)(total > UINT32_MAX ? UINT32_MAX : total);
 	}
 	k = claim(r, l, prefix, n, flags, deadline, &pos);
@@ -696,13 +712,17 @@ int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
 			count(&l->me->dropped, n);
 		return k;
 	}
-	p = pos;
+	/* Message i starts prefix[i - 1] slots after pos (exact for i < k:
+	 * the claim took only what fits in the ring). */
 	for (int i = 0; i < k; i++) {
-		write_header(r, p, msgs[i].len, msgs[i].type, 0);
+		uint8_t *slot;
+
+		p = pos + (i ? prefix[i - 1] : 0);
+		slot = slots + ((p & mask) << shift);
+		write_header_at(r, (struct rl_msg_hdr *)slot, msgs[i].len,
+				msgs[i].type, 0);
 		if (msgs[i].len)
-			memcpy(rl_slot(r, p) + r->geo.hdr_size, msgs[i].data,
-			       msgs[i].len);
-		p += rl_msg_slots(r, msgs[i].len);
+			memcpy(slot + hdr_size, msgs[i].data, msgs[i].len);
 	}
 	if (rl_broken(r)) { /* one skip record for the batch */
 		rl_abort_claim_of(r, l);
@@ -710,11 +730,8 @@ int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
 	}
 	/* Commit words in position order, so that a producer dying here
 	 * leaves a committed prefix and one claim to skip (recover.c). */
-	p = pos;
-	for (int i = 0; i < k; i++) {
-		publish_commit(r, p);
-		p += rl_msg_slots(r, msgs[i].len);
-	}
+	for (int i = 0; i < k; i++)
+		publish_commit(r, pos + (i ? prefix[i - 1] : 0));
 	RL_SCHED("claim:commit");
 	close_claim(l);
 	count(&l->me->committed, (uint64_t)k);
