@@ -42,7 +42,8 @@
  * What is at position @c: AT_NOTHING (not committed), AT_MESSAGE (@m filled
  * in), AT_SKIP (@m->slots to pass over), or -EBADMSG.
  */
-int rl_message_at(struct ring *r, uint64_t c, struct ring_msg *m)
+static __attribute__((always_inline)) inline int
+message_at(struct ring *r, uint64_t c, struct ring_msg *m)
 {
 	const struct rl_msg_hdr *h;
 	uint32_t len, flags;
@@ -73,6 +74,12 @@ int rl_message_at(struct ring *r, uint64_t c, struct ring_msg *m)
 		memcpy(&m->timestamp, (const uint8_t *)h + RL_HDR_SIZE,
 		       sizeof(m->timestamp));
 	return AT_MESSAGE;
+}
+
+/* message_at() out of line, for the callers off the reading loops. */
+int rl_message_at(struct ring *r, uint64_t c, struct ring_msg *m)
+{
+	return message_at(r, c, m);
 }
 
 /* Store the reader's position as the group's cursor; wake producers. */
@@ -308,10 +315,10 @@ int ring_peek_batch(struct ring_reader *rd, struct ring_msg *msgs, unsigned max,
 		return rc;
 	p = msgs[0].pos + msgs[0].slots;
 	while (n < max) {
-		rc = rl_message_at(rd->r, p, &msgs[n]);
+		rc = message_at(rd->r, p, &msgs[n]);
 		while (rc == AT_SKIP) {
 			p += msgs[n].slots;
-			rc = rl_message_at(rd->r, p, &msgs[n]);
+			rc = message_at(rd->r, p, &msgs[n]);
 		}
 		if (rc != AT_MESSAGE)
 			break;
@@ -388,10 +395,10 @@ int ring_poll(struct ring_reader *rd, ring_handler_fn fn, void *arg,
 		if (stop || n == max)
 			break;
 		rd->run++;
-		rc = rl_message_at(rd->r, rd->pos, &m);
+		rc = message_at(rd->r, rd->pos, &m);
 		while (rc == AT_SKIP) {
 			rd->pos += m.slots;
-			rc = rl_message_at(rd->r, rd->pos, &m);
+			rc = message_at(rd->r, rd->pos, &m);
 		}
 		if (rc != AT_MESSAGE)
 			break;
