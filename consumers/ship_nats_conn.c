@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <urcu/uatomic.h>
 
 #include "ship_nats_int.h"
@@ -55,10 +56,25 @@ static void scrub_one(char *buf, size_t len, const char *secret)
 	}
 }
 
+/* @text past cnats' "(file.c:LINE): " prefix, if it has one. */
+static const char *past_source_line(const char *text)
+{
+	const char *end;
+	const char *dot_c;
+
+	if (!text || text[0] != '(')
+		return text;
+	dot_c = strstr(text, ".c:");
+	end = strstr(text, "): ");
+	if (!end || !dot_c || dot_c > end)
+		return text;
+	return end + 3;
+}
+
 const char *nats_scrub(const struct ship_nats_config *c, const char *text,
 		       char *buf, size_t len)
 {
-	snprintf(buf, len, "%s", text ? text : "");
+	snprintf(buf, len, "%s", text ? past_source_line(text) : "");
 	scrub_one(buf, len, c->password);
 	scrub_one(buf, len, c->token);
 	return buf;
@@ -184,6 +200,26 @@ static void on_async_error(natsConnection *nc, natsSubscription *sub,
 	cli_error("nats: %s", nats_last_error(l->cfg, err, buf, sizeof(buf)));
 }
 
+/*
+ * Each TLS file of @c readable? cnats' own message for a missing file
+ * names its source line and "(null)". Returns 0, or -1 after printing one
+ * line.
+ */
+static int tls_files_readable(const struct ship_nats_config *c)
+{
+	const char *opt[3] = { "--tls-ca", "--tls-cert", "--tls-key" };
+	const char *path[3] = { c->tls_ca, c->tls_cert, c->tls_key };
+
+	for (int i = 0; i < 3; i++) {
+		if (path[i] && access(path[i], R_OK) < 0) {
+			cli_error("nats: %s %s: %s", opt[i], path[i],
+				  strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The natsOptions of @c. Returns 0, or -1 after printing one line. */
 static int make_options(struct nats_link *l, const struct ship_nats_config *c)
 {
@@ -238,6 +274,8 @@ static int make_options(struct nats_link *l, const struct ship_nats_config *c)
 		return -1;
 	}
 	if (c->tls_ca || c->tls_cert) {
+		if (tls_files_readable(c) < 0)
+			return -1;
 		s = natsOptions_SetSecure(l->opts, true);
 		if (s == NATS_OK && c->tls_ca)
 			s = natsOptions_LoadCATrustedCertificates(l->opts,
@@ -299,8 +337,10 @@ static int first_connect(struct nats_link *l, const struct ship_nats_config *c,
 		if (c->connect_timeout >= 0 &&
 		    nats_now_ns() - start >= c->connect_timeout * 1000000) {
 			cli_error("nats: no server of %s answered within %"
-				  PRId64 " ms: %s", where, c->connect_timeout,
-				  err);
+				  PRId64 " ms: %s%s", where, c->connect_timeout,
+				  err, c->tls_ca && !c->tls_cert ?
+				  " (does the server want a client certificate:"
+				  " --tls-cert, --tls-key?)" : "");
 			return -1;
 		}
 		if (*stop) {

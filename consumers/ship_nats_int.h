@@ -58,7 +58,8 @@ void nats_link_close(struct nats_link *l);
 
 /*
  * nats_scrub - @text with every secret of @c (password, token) replaced by
- * "***", into @buf. Returns @buf.
+ * "***" and cnats' "(file.c:LINE): " prefix cut off, into @buf. Returns
+ * @buf.
  */
 const char *nats_scrub(const struct ship_nats_config *c, const char *text,
 		       char *buf, size_t len);
