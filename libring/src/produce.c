@@ -408,8 +408,7 @@ static int claim_run(struct ring *r, struct rl_local *l, uint32_t slots,
  * header written. It does what claim_one() does for such a message
  * without its general cases: the room is in the run, so nothing shared is
  * written but the header. Returns true with *@lp, *@posp, *@slotsp and the
- * payload's address in *@datap, or
- * false when claim_one() must do it.
+ * payload's address in *@datap, or false when claim_one() must do it.
  */
 static __attribute__((always_inline)) inline bool
 claim_in_run(struct ring *r, size_t len, uint32_t type, struct rl_local **lp,
