@@ -224,14 +224,22 @@ static int claim(struct ring *r, struct rl_local *l, const uint32_t *prefix,
 	return (int)k;
 }
 
-/* Write a message header at @hdr (and its timestamp, if the ring has them). */
-static inline void write_header_at(struct ring *r, struct rl_msg_hdr *hdr,
-				   uint32_t len, uint32_t type, uint32_t flags)
+/* Write a message header at @hdr, without the timestamp. */
+static inline void write_header_fields(struct ring *r, struct rl_msg_hdr *hdr,
+				       uint32_t len, uint32_t type,
+				       uint32_t flags)
 {
 	hdr->len = len;
 	hdr->type = type;
 	hdr->flags = flags;
 	hdr->pid = (uint32_t)r->pid;
+}
+
+/* Write a message header at @hdr (and its timestamp, if the ring has them). */
+static inline void write_header_at(struct ring *r, struct rl_msg_hdr *hdr,
+				   uint32_t len, uint32_t type, uint32_t flags)
+{
+	write_header_fields(r, hdr, len, type, flags);
 	if (r->geo.hdr_size == RL_HDR_SIZE_TS) {
 		struct timespec ts;
 		uint64_t ns;
@@ -438,10 +446,7 @@ claim_in_run(struct ring *r, size_t len, uint32_t type, struct rl_local **lp,
 	l->claim_start = pos;
 	l->claim_end = pos + slots;
 	hdr = (struct rl_msg_hdr *)rl_slot(r, pos);
-	hdr->len = (uint32_t)len;
-	hdr->type = type;
-	hdr->flags = 0;
-	hdr->pid = (uint32_t)r->pid;
+	write_header_fields(r, hdr, (uint32_t)len, type, 0); /* no timestamps */
 	*lp = l;
 	*posp = pos;
 	*slotsp = slots;
