@@ -167,6 +167,13 @@ enum ring_full_policy {
 #define RING_FROM_OLDEST 0x0u /* a new group starts at the oldest retained message */
 #define RING_FROM_NEWEST 0x1u /* a new group starts after the newest message */
 #define RING_GROUP_CREATE 0x2u /* ring_reader_open: create the group if missing */
+#define RING_GROUP_SHARED 0x4u /* a new group is shared: its messages are
+				* shared out among its members (work sharing) */
+/* The member limit of a new shared group, 1..RING_MEMBERS_MAX (0: the most). */
+#define RING_GROUP_MEMBERS(n) (((unsigned)(n) & 0xffu) << 16)
+#define RING_MEMBERS_MAX 64
+/* Messages a shared group's member takes at a time from ring_peek(). */
+#define RING_SHARED_BATCH 32
 
 #define RING_GROUP_NAME_MAX 47 /* bytes of a group name, without the NUL */
 
@@ -265,6 +272,16 @@ struct ring_group_stats {
 	uint64_t lag_messages;	/* committed messages between cursor and tail */
 	int reader_alive;	/* 1 if a live process holds the reader */
 	pid_t reader_pid;	/* last reader's pid (0 if never read) */
+};
+
+/* One seat of a shared group (ring_group_members). */
+struct ring_member_info {
+	pid_t pid;		/* the member's pid (the last one's, if none now) */
+	int alive;		/* 1 if a live process holds the seat */
+	uint64_t held_from;	/* the messages it holds: [held_from, held_to) */
+	uint64_t held_to;	/* (equal when it holds none) */
+	uint64_t held;		/* how many messages that stretch has */
+	uint64_t released;	/* messages released from this seat, ever */
 };
 
 /* Handler for ring_poll(): return 0 to go on, non-zero to stop after this
@@ -458,7 +475,20 @@ int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
  * it. RING_FROM_OLDEST starts at the oldest message producers still keep:
  * the slowest other group's cursor, or with no other group the oldest
  * message not yet overwritten. RING_FROM_NEWEST starts after the newest.
- * Returns 0, or -EEXIST, -ENOSPC (table full), -EINVAL (name), -EROFS.
+ *
+ * RING_GROUP_SHARED makes a shared group (work sharing): up to
+ * RING_GROUP_MEMBERS(n) readers (default and at most RING_MEMBERS_MAX) may
+ * read it at once, and each message goes to one of them. A member takes
+ * the next messages nobody has taken, a batch at a time (one atomic
+ * operation per batch), and releases them when handled; members finish in
+ * any order, and the group's cursor (what producers wait for) is the
+ * oldest position some member has not released. There is no order across
+ * members; within one batch, messages are in position order. A member that
+ * dies leaves its unreleased messages to another member or to the next
+ * one that joins (at least once); a live member, also a stopped one,
+ * keeps its own.
+ * Returns 0, or -EEXIST, -ENOSPC (table full), -EINVAL (name, or a member
+ * limit above RING_MEMBERS_MAX), -EROFS.
  */
 int ring_group_create(struct ring *r, const char *name, unsigned flags);
 
@@ -481,16 +511,37 @@ int ring_group_reset(struct ring *r, const char *name, unsigned flags);
 int ring_group_list(struct ring *r, char (*names)[RING_GROUP_NAME_MAX + 1],
 		    unsigned max);
 
+/*
+ * ring_group_members - the seats of shared group @name in use (held by a
+ * live member, or by a dead one whose messages nobody has taken over yet),
+ * up to @max of them into @out; the group's member limit into *@limit
+ * (may be NULL). Returns the number of seats in use (may exceed @max),
+ * -ENOENT, or -EMEDIUMTYPE if the group is not shared.
+ */
+int ring_group_members(struct ring *r, const char *name,
+		       struct ring_member_info *out, unsigned max,
+		       unsigned *limit);
+
 /* ---- reading --------------------------------------------------------- */
 
 /*
  * ring_reader_open - become the reader of group @group.
- * @flags: RING_GROUP_CREATE (create the group if missing) | RING_FROM_*.
+ * @flags: RING_GROUP_CREATE (create the group if missing) | RING_FROM_* |
+ *         RING_GROUP_SHARED | RING_GROUP_MEMBERS(n) (for the group created).
  *
  * One live reader per group: a second gets -EBUSY while the holder's process
  * lives; a dead holder's group is taken over at its saved cursor. A full
  * process table does not keep a reader out (it then has no entry, and is
  * not listed by ring_proc_list()).
+ *
+ * A shared group takes readers up to its member limit (then -EBUSY), each
+ * on a seat of its own. A member that joins where a dead member left
+ * messages takes that seat and gets those messages first. The read calls
+ * work on a member as on a reader, on the messages it takes: ring_peek()
+ * takes up to RING_SHARED_BATCH at a time and hands them out one by one,
+ * ring_peek_batch() and ring_poll() take up to @max; what a member has
+ * taken is its own until it releases it or dies. ring_reader_close()
+ * gives back what it has taken and not released.
  * Returns 0 and *@out, or -ENOENT, -EBUSY, -EINVAL, -EROFS, -ENOSPC
  * (group table full, with RING_GROUP_CREATE).
  */

@@ -78,8 +78,12 @@ int rl_geometry(struct rl_geometry *g, uint32_t slot_size, uint64_t slot_count,
 	g->procs = procs;
 	g->hot_off = page_size;
 	g->group_off = g->hot_off + align_up(sizeof(struct rl_hot), page_size);
-	g->proc_off = g->group_off +
-		      align_up((uint64_t)groups * sizeof(struct rl_group),
+	g->member_off = g->group_off +
+			align_up((uint64_t)groups * sizeof(struct rl_group),
+				 page_size);
+	g->proc_off = g->member_off +
+		      align_up((uint64_t)groups * RL_MEMBERS_MAX *
+				       sizeof(struct rl_seat),
 			       page_size);
 	g->commit_off = g->proc_off +
 			align_up((uint64_t)procs * sizeof(struct rl_proc),
@@ -144,6 +148,7 @@ static int super_from_config(struct rl_super *sb, const struct ring_config *cfg)
 	sb->full_policy = cfg->full_policy;
 	sb->hot_off = g.hot_off;
 	sb->group_off = g.group_off;
+	sb->member_off = g.member_off;
 	sb->proc_off = g.proc_off;
 	sb->commit_off = g.commit_off;
 	sb->slots_off = g.slots_off;
@@ -187,7 +192,7 @@ static int super_validate(const struct rl_super *sb, uint64_t file_size)
 	if (sb->full_policy < RING_FULL_WAIT || sb->full_policy > RING_FULL_DROP)
 		return -EDOM;
 	if (sb->hot_off != g.hot_off || sb->group_off != g.group_off ||
-	    sb->proc_off != g.proc_off || sb->commit_off != g.commit_off ||
+	    sb->member_off != g.member_off || sb->proc_off != g.proc_off || sb->commit_off != g.commit_off ||
 	    sb->slots_off != g.slots_off || sb->file_size != g.file_size)
 		return -EDOM;
 	if (file_size != sb->file_size)
@@ -229,6 +234,7 @@ static int map_ring(struct ring *r)
 	r->map = base;
 	r->hot = (struct rl_hot *)(base + sb->hot_off);
 	r->groups = (struct rl_group *)(base + sb->group_off);
+	r->seats = (struct rl_seat *)(base + sb->member_off);
 	r->procs = (struct rl_proc *)(base + sb->proc_off);
 	r->commit = (uint64_t *)(base + sb->commit_off);
 	r->slots = base + sb->slots_off;

@@ -71,6 +71,7 @@ struct ring {
 
 	struct rl_hot *hot;
 	struct rl_group *groups;
+	struct rl_seat *seats; /* groups * RL_MEMBERS_MAX */
 	struct rl_proc *procs;
 	uint64_t *commit;
 	uint8_t *slots;

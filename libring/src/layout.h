@@ -9,6 +9,8 @@
  *   hot words    producer line, cached-minimum line, data and space
  *                eventcounts, ring-wide counters: each on its own cache line
  *   group table  groups * struct rl_group (2 cache lines each)
+ *   member table groups * RL_MEMBERS_MAX * struct rl_seat (a cache line
+ *                each): the seats of shared groups' members
  *   proc table   processes * struct rl_proc (2 cache lines each)
  *   commit array slot_count * 8 bytes: commit[pos % count] == pos + 1 means
  *                "the message starting at pos is committed" (H4)
@@ -30,7 +32,7 @@
 #include <stdint.h>
 
 #define RL_MAGIC 0x31474e495242494cull /* "LIBRING1" little-endian */
-#define RL_VERSION 1u
+#define RL_VERSION 2u /* 2: the member table (shared groups) */
 #define RL_CACHELINE 64u
 #define RL_PAGE 4096u /* areas are aligned to this (and to the system page) */
 
@@ -57,6 +59,7 @@ struct rl_super {
 	uint32_t pad0;
 	uint64_t hot_off;     /* area offsets from the start of the file */
 	uint64_t group_off;
+	uint64_t member_off;
 	uint64_t proc_off;
 	uint64_t commit_off;
 	uint64_t slots_off;
@@ -64,7 +67,7 @@ struct rl_super {
 	uint64_t created_ns;  /* CLOCK_REALTIME at create */
 	uint64_t checksum;    /* rl_super_checksum() of the bytes above */
 };
-static_assert(offsetof(struct rl_super, checksum) == 112, "superblock layout");
+static_assert(offsetof(struct rl_super, checksum) == 120, "superblock layout");
 
 /*
  * Hot words. One cache line per group of writers (H9):
@@ -127,10 +130,17 @@ static_assert(sizeof(struct rl_hot) == 6 * RL_CACHELINE, "H9");
  */
 enum { RL_GROUP_FREE = 0, RL_GROUP_ACTIVE = 1, RL_GROUP_JOINING = 2 };
 
+/* Group modes (rl_group.mode), fixed at create. */
+enum { RL_GROUP_EXCLUSIVE = 0, RL_GROUP_SHARED = 1 };
+
 /*
- * A consumer group. The reader holds an OFD write lock on the entry's first
- * byte while it reads (liveness, H6); the cursor line is written only by
- * that reader. Room is left for several members per group later.
+ * A consumer group. An exclusive group's reader holds the group's lease
+ * (owner word and an OFD write lock on the entry's first byte) while it
+ * reads (liveness, H6); the cursor line is written only by that reader.
+ * A shared group's members each hold a seat (struct rl_seat) instead; the
+ * group's lease is then the lock under which members join and the group
+ * is removed or reset, and the cursor line is written by every member
+ * (shared.c).
  */
 struct rl_group {
 	/* line 0: written at create/remove/takeover */
@@ -138,14 +148,39 @@ struct rl_group {
 	uint32_t reader_pid;		/* last reader's pid, informational */
 	char name[48];			/* NUL-terminated */
 	uint64_t owner;			/* the reader's lease (lease.c) */
-	/* line 1: the reader's */
+	/* line 1: the reader's (a shared group's: its members') */
 	uint64_t cursor;   /* next position to read; release-stored by the reader */
 	uint64_t released; /* messages released */
 	uint32_t owner_ns; /* pid namespace of the lease's owner */
-	uint8_t pad_cursor[RL_CACHELINE - 20];
+	uint32_t mode;	   /* RL_GROUP_EXCLUSIVE or RL_GROUP_SHARED */
+	uint64_t next;	   /* shared: the next position no member has taken */
+	uint32_t max_members; /* shared: seats that may be live at once */
+	uint32_t seats_hi; /* shared: seats [0, seats_hi) have been used */
+	uint8_t pad_cursor[RL_CACHELINE - 40];
 };
 static_assert(offsetof(struct rl_group, cursor) == RL_CACHELINE, "H9");
 static_assert(sizeof(struct rl_group) == 2 * RL_CACHELINE, "group size");
+
+#define RL_MEMBERS_MAX 64u /* seats per group in the member table */
+
+/*
+ * A seat of a shared group: one member's. Its holder holds its lease (the
+ * owner word, and an OFD write lock on the seat's first byte). @hold is 0
+ * when the seat holds no message, else the lowest position it has taken
+ * and not released, plus one; [hold - 1, hold_end) is the stretch it holds.
+ * The stretch outlives its holder: whoever takes the seat's lease next
+ * (a joining member, or a member rescuing a dead one's messages) owns it.
+ */
+struct rl_seat {
+	uint64_t owner;	   /* the member's lease (lease.c) */
+	uint32_t owner_ns; /* pid namespace of the lease's owner */
+	uint32_t pid;	   /* last holder's pid, informational */
+	uint64_t hold;	   /* 0, or first unreleased position held + 1 */
+	uint64_t hold_end; /* end of the stretch held */
+	uint64_t released; /* messages released from this seat */
+	uint8_t pad[RL_CACHELINE - 40];
+};
+static_assert(sizeof(struct rl_seat) == RL_CACHELINE, "H9: a line per seat");
 
 /* Process-table entry states. */
 enum { RL_PROC_FREE = 0, RL_PROC_USED = 1 };
@@ -218,7 +253,8 @@ struct rl_geometry {
 	uint64_t slot_count;
 	uint32_t groups;
 	uint32_t procs;
-	uint64_t hot_off, group_off, proc_off, commit_off, slots_off, file_size;
+	uint64_t hot_off, group_off, member_off, proc_off, commit_off, slots_off;
+	uint64_t file_size;
 };
 
 #endif /* LIBRING_LAYOUT_H */
