@@ -617,7 +617,7 @@ static void test_stats_fields(uint32_t cfg_flags, uint32_t hdr, const char *tag)
 		ok(0, "ring_stats and stat (%s)", tag);
 		skip(2, "no stats");
 	} else {
-		is(st.version, 1, "%s: version 1", tag);
+		is(st.version, 2, "%s: version 2", tag);
 		is(st.hdr_size, hdr, "%s: hdr_size %u", tag, hdr);
 		is(st.file_size, sb.st_size, "%s: file_size is the file's size",
 		   tag);

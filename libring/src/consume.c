@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "message.h"
 
 /*
  * Pause instructions between two looks at the commit word while spinning.
@@ -37,44 +38,6 @@
 #ifndef RL_COALESCE_SLOTS
 #define RL_COALESCE_SLOTS 1024 /* a batch worth waiting for */
 #endif
-
-/*
- * What is at position @c: AT_NOTHING (not committed), AT_MESSAGE (@m filled
- * in), AT_SKIP (@m->slots to pass over), or -EBADMSG.
- */
-static __attribute__((always_inline)) inline int
-message_at(struct ring *r, uint64_t c, struct ring_msg *m)
-{
-	const struct rl_msg_hdr *h;
-	uint32_t len, flags;
-
-	/* A1: pairs with R1 in publish_commit(): the header and payload are
-	 * complete. The value is unique to c, so stale bytes never match. */
-	if (load_acquire(&r->commit[c & r->mask]) != c + 1)
-		return AT_NOTHING;
-	h = (const struct rl_msg_hdr *)rl_slot(r, c);
-	len = load_relaxed(&h->len);
-	flags = load_relaxed(&h->flags);
-	if (flags & RL_HDR_SKIP) {
-		if (flags != RL_HDR_SKIP || len == 0 || len > r->geo.slot_count)
-			return -EBADMSG;
-		m->slots = len;
-		return AT_SKIP;
-	}
-	if (flags || len > r->geo.max_message)
-		return -EBADMSG;
-	m->data = (const uint8_t *)h + r->geo.hdr_size;
-	m->len = len;
-	m->type = load_relaxed(&h->type);
-	m->pid = load_relaxed(&h->pid);
-	m->pos = c;
-	m->slots = rl_msg_slots(r, len);
-	m->timestamp = 0;
-	if (r->geo.hdr_size == RL_HDR_SIZE_TS)
-		memcpy(&m->timestamp, (const uint8_t *)h + RL_HDR_SIZE,
-		       sizeof(m->timestamp));
-	return AT_MESSAGE;
-}
 
 /* message_at() out of line, for the callers off the reading loops. */
 int rl_message_at(struct ring *r, uint64_t c, struct ring_msg *m)
@@ -139,7 +102,7 @@ static bool committed_near(struct ring *r, uint64_t p)
  * Ahead is read off the commit array, not the tail: a single producer's
  * tail runs ahead of its messages, and the tail is a line producers write.
  */
-static void coalesce(struct ring_reader *rd, uint64_t until)
+static void coalesce(struct ring_reader *rd, uint64_t at, uint64_t until)
 {
 	struct ring *r = rd->r;
 	uint64_t want = r->geo.slot_count / 8;
@@ -149,41 +112,44 @@ static void coalesce(struct ring_reader *rd, uint64_t until)
 	do {
 		for (int i = 0; i < RL_COALESCE_CHUNK; i++)
 			cpu_relax();
-	} while (!committed_near(r, rd->pos + want) && rl_now_ns() < until);
+	} while (!committed_near(r, at + want) && rl_now_ns() < until);
 }
 
 /*
- * Nothing is committed at the reader's position. Track how long a claim
- * has blocked it and resolve the claim after recovery_ms; then spin or
- * sleep. Returns 0 to look again, or -EAGAIN, -ETIMEDOUT.
+ * Nothing is committed at position @at, where the reader (or a shared
+ * group's member, at the group's next position) waits. Track how long a
+ * claim has blocked it and resolve the claim after recovery_ms; then spin
+ * or sleep, at most until @wake_by. Returns 0 to look again, 1 when the
+ * claim at @at is resolved (*@skip_to: where reading goes on), or -EAGAIN,
+ * -ETIMEDOUT, -EINTR, -EIO.
  */
-static int reader_wait(struct ring_reader *rd, unsigned flags, uint64_t dl,
-		       uint32_t *spun)
+int rl_reader_wait(struct ring_reader *rd, uint64_t at, unsigned flags,
+		   uint64_t dl, uint64_t wake_by, uint32_t *spun,
+		   uint64_t *skip_to)
 {
 	struct ring *r = rd->r;
 	uint64_t recovery = (uint64_t)r->recovery_ms * 1000000ull;
 	uint64_t now = rl_now_ns(), wake_at, to;
 	uint64_t tail = load_acquire(&r->hot->tail);
-	struct data_wait w = { r, rd->pos, tail == rd->pos };
+	struct data_wait w = { r, at, tail == at };
 	int rc;
 
 	if (rl_broken(r)) /* H13: pages lost while waiting */
 		return -EIO;
-	if (pos_diff(tail, rd->pos) > 0) {
-		if (rd->stuck_pos != rd->pos || !rd->stuck_since) {
-			rd->stuck_pos = rd->pos;
+	if (pos_diff(tail, at) > 0) {
+		if (rd->stuck_pos != at || !rd->stuck_since) {
+			rd->stuck_pos = at;
 			rd->stuck_since = now;
 		} else if (now - rd->stuck_since >= recovery) {
 			bool continued = rd->recovered_to_valid &&
-					 rd->recovered_to == rd->pos;
+					 rd->recovered_to == at;
 
-			if (rl_resolve_stuck(r, rd->pos, &to, continued, true)) {
+			if (rl_resolve_stuck(r, at, &to, continued, true)) {
 				rd->recovered_to = to;
 				rd->recovered_to_valid = true;
-				rd->pos = to;
 				rd->stuck_since = 0;
-				publish_cursor(rd);
-				return 0;
+				*skip_to = to;
+				return 1;
 			}
 			rd->stuck_since = now;
 		}
@@ -199,7 +165,8 @@ static int reader_wait(struct ring_reader *rd, unsigned flags, uint64_t dl,
 		 * each message the moment it is committed would make both
 		 * sides fight over the same cache lines; let the producer get
 		 * a batch ahead (bounded in time), then read it in one go. */
-		coalesce(rd, now < dl - RL_COALESCE_NS ? now + RL_COALESCE_NS : dl);
+		coalesce(rd, at,
+			 now < dl - RL_COALESCE_NS ? now + RL_COALESCE_NS : dl);
 		*spun = 1;
 		return 0;
 	}
@@ -229,7 +196,7 @@ static int reader_wait(struct ring_reader *rd, unsigned flags, uint64_t dl,
 	 * tail (data_ready() re-checks it after the announcement, and a
 	 * producer that finds the ring full wakes sleepers: produce.c).
 	 */
-	wake_at = dl;
+	wake_at = dl < wake_by ? dl : wake_by;
 	if (rd->stuck_since && rd->stuck_since + recovery < wake_at)
 		wake_at = rd->stuck_since + recovery;
 	RL_SCHED("reader:sleep");
@@ -244,7 +211,7 @@ static int next_message(struct ring_reader *rd, struct ring_msg *m,
 			unsigned flags, const struct timespec *deadline)
 {
 	struct ring *r = rd->r;
-	uint64_t dl = UINT64_MAX;
+	uint64_t dl = UINT64_MAX, skip_to;
 	bool have_dl = false;
 	uint32_t spun = 0;
 	int rc;
@@ -266,7 +233,13 @@ static int next_message(struct ring_reader *rd, struct ring_msg *m,
 			dl = rl_deadline_ns(deadline);
 			have_dl = true;
 		}
-		rc = reader_wait(rd, flags, dl, &spun);
+		rc = rl_reader_wait(rd, rd->pos, flags, dl, UINT64_MAX, &spun,
+				    &skip_to);
+		if (rc == 1) {
+			rd->pos = skip_to;
+			publish_cursor(rd);
+			continue;
+		}
 		if (rc)
 			return rc;
 	}
@@ -292,6 +265,10 @@ int ring_peek(struct ring_reader *rd, struct ring_msg *msg, unsigned flags,
 		return err;
 	if (!msg || (flags & ~(RING_NONBLOCK | RING_INTR)))
 		return -EINVAL;
+	if (rd->shared) {
+		err = rl_member_peek(rd, msg, 1, flags, deadline);
+		return err < 0 ? err : 0;
+	}
 	err = next_message(rd, msg, flags, deadline);
 	if (err)
 		return err;
@@ -310,6 +287,8 @@ int ring_peek_batch(struct ring_reader *rd, struct ring_msg *msgs, unsigned max,
 		return rc;
 	if (!msgs || !max || (flags & ~(RING_NONBLOCK | RING_INTR)))
 		return -EINVAL;
+	if (rd->shared)
+		return rl_member_peek(rd, msgs, max, flags, deadline);
 	rc = next_message(rd, &msgs[0], flags, deadline);
 	if (rc)
 		return rc;
@@ -339,6 +318,8 @@ int ring_release_n(struct ring_reader *rd, unsigned n)
 
 	if (err)
 		return err;
+	if (rd->shared)
+		return rl_member_release(rd, n);
 	if (!n || n > rd->peeked)
 		return -EINVAL;
 	/* Walk the n messages again: they cannot change under us, since
@@ -382,6 +363,8 @@ int ring_poll(struct ring_reader *rd, ring_handler_fn fn, void *arg,
 		return rc;
 	if (!fn || !max || (flags & ~(RING_NONBLOCK | RING_INTR)))
 		return -EINVAL;
+	if (rd->shared)
+		return rl_member_poll(rd, fn, arg, max, flags, deadline);
 	rc = next_message(rd, &m, flags, deadline);
 	if (rc)
 		return rc;
@@ -418,6 +401,8 @@ int ring_reader_skip(struct ring_reader *rd)
 	if (err)
 		return err;
 	r = rd->r;
+	if (rd->shared)
+		return rl_member_skip(rd);
 	tail = load_acquire(&r->hot->tail);
 	from = rd->pos;
 	if (pos_diff(tail, from) <= 0)
@@ -434,7 +419,9 @@ int ring_reader_skip(struct ring_reader *rd)
 
 uint64_t ring_reader_position(const struct ring_reader *rd)
 {
-	return rd ? rd->pos : 0;
+	if (!rd)
+		return 0;
+	return rd->shared ? rl_member_position(rd) : rd->pos;
 }
 
 int ring_reader_open(struct ring *r, const char *group, unsigned flags,
@@ -452,11 +439,12 @@ int ring_reader_open(struct ring *r, const char *group, unsigned flags,
 	if (r->open_flags & RING_OPEN_RDONLY)
 		return -EROFS;
 	if (!out || rl_group_name_ok(group) ||
-	    (flags & ~(RING_FROM_NEWEST | RING_GROUP_CREATE)))
+	    (flags & ~(RING_FROM_NEWEST | RING_GROUP_CREATE | RING_GROUP_SHARED |
+		       RING_GROUP_MEMBERS(0xff))))
 		return -EINVAL;
 	gi = rl_group_find(r, group);
 	if (gi < 0 && (flags & RING_GROUP_CREATE)) {
-		err = ring_group_create(r, group, flags & RING_FROM_NEWEST);
+		err = ring_group_create(r, group, flags & ~RING_GROUP_CREATE);
 		if (err && err != -EEXIST)
 			return err;
 		gi = rl_group_find(r, group);
@@ -469,6 +457,17 @@ int ring_reader_open(struct ring *r, const char *group, unsigned flags,
 	/* Against this handle's own group changes (group.c lock_idle_group()). */
 	pthread_mutex_lock(&r->table_lock);
 	pthread_mutex_lock(&r->lock);
+	g = &r->groups[gi];
+	if (load_relaxed(&g->mode) == RL_GROUP_SHARED) {
+		err = rl_member_open(r, (uint32_t)gi, rd);
+		if (err)
+			goto fail;
+		if (strncmp(g->name, group, sizeof(g->name)) != 0) {
+			err = -ENOENT; /* removed and made anew meanwhile */
+			goto fail_unlock;
+		}
+		goto entry;
+	}
 	for (struct ring_reader *o = r->readers; o; o = o->next) {
 		if (o->gidx == (uint32_t)gi) {
 			err = -EBUSY;
@@ -481,12 +480,12 @@ int ring_reader_open(struct ring *r, const char *group, unsigned flags,
 		goto fail;
 	rd->seat_locked = err;
 	err = 0;
-	g = &r->groups[gi];
 	if (load_acquire(&g->state) != RL_GROUP_ACTIVE ||
 	    strncmp(g->name, group, sizeof(g->name)) != 0) {
 		err = -ENOENT; /* removed meanwhile */
 		goto fail_unlock;
 	}
+entry:
 	/*
 	 * H6 item: a table full of dead producers' unresolved claims must not
 	 * keep out the reader that resolves them. Without an entry the reader
@@ -503,12 +502,15 @@ int ring_reader_open(struct ring *r, const char *group, unsigned flags,
 	err = 0;
 	rd->r = r;
 	rd->gidx = (uint32_t)gi;
+	if (rd->shared)
+		goto listed;
 	tail = load_acquire(&r->hot->tail);
 	pos = load_acquire(&g->cursor);
 	if (pos_diff(pos, tail) > 0)
 		pos = tail; /* a cursor ahead of the tail is damage */
 	rd->pos = rd->published = pos;
 	rd->released = load_relaxed(&g->released);
+listed:
 	store_relaxed(&g->reader_pid, (uint32_t)r->pid);
 	rd->next = r->readers;
 	r->readers = rd;
@@ -517,7 +519,10 @@ int ring_reader_open(struct ring *r, const char *group, unsigned flags,
 	*out = rd;
 	return 0;
 fail_unlock:
-	rl_group_lease_drop(r, (uint32_t)gi, rd->seat_locked);
+	if (rd->shared)
+		rl_member_close(rd);
+	else
+		rl_group_lease_drop(r, (uint32_t)gi, rd->seat_locked);
 fail:
 	pthread_mutex_unlock(&r->lock);
 	pthread_mutex_unlock(&r->table_lock);
@@ -539,7 +544,10 @@ void rl_reader_free(struct ring_reader *rd)
 	if (!r->forked) {
 		if (rd->pidx != RL_NO_ENTRY)
 			rl_entry_release(r, rd->pidx);
-		rl_group_lease_drop(r, rd->gidx, rd->seat_locked);
+		if (rd->shared)
+			rl_member_close(rd);
+		else
+			rl_group_lease_drop(r, rd->gidx, rd->seat_locked);
 	}
 	free(rd);
 }

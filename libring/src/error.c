@@ -19,7 +19,7 @@ const char *ring_strerror(int err)
 	case ENOEXEC:
 		return "not a ring file (not a regular file, or no ring magic number)";
 	case EPROTONOSUPPORT:
-		return "unsupported ring format version";
+		return "unsupported ring format version (made by another version of libring: recreate the ring)";
 	case EUCLEAN:
 		return "ring is corrupt (checksum or consistency check failed)";
 	case EDOM:

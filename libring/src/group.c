@@ -400,9 +400,13 @@ int ring_group_create(struct ring *r, const char *name, unsigned flags)
 {
 	int err, tl, gi = -1;
 
-	err = table_op_checks(r, name, flags, RING_FROM_NEWEST);
+	err = table_op_checks(r, name, flags,
+			      RING_FROM_NEWEST | RING_GROUP_SHARED |
+				      RING_GROUP_MEMBERS(0xff));
 	if (err)
 		return err;
+	if (((flags >> 16) & 0xffu) > RL_MEMBERS_MAX)
+		return -EINVAL;
 	pthread_mutex_lock(&r->table_lock);
 	tl = table_take(r);
 	if (tl < 0) {
@@ -434,8 +438,9 @@ int ring_group_create(struct ring *r, const char *name, unsigned flags)
 	store_relaxed(&g->released, 0);
 	store_relaxed(&g->reader_pid, 0);
 	place_group(r, (uint32_t)gi, flags);
-	/* R5: name and cursor before readers can find the group; pairs with
-	 * A5 in rl_group_find(). */
+	rl_shared_init(r, (uint32_t)gi, flags);
+	/* R5: name, mode and cursor before readers can find the group;
+	 * pairs with A5 in rl_group_find(). */
 	store_release(&g->state, RL_GROUP_ACTIVE);
 	fetch_add_relaxed(&r->hot->group_gen, 1);
 out:
@@ -475,6 +480,13 @@ static int lock_idle_group(struct ring *r, const char *name, int *gip,
 	    strncmp(r->groups[gi].name, name, sizeof(r->groups[gi].name)) != 0) {
 		rl_group_lease_drop(r, (uint32_t)gi, *locked);
 		return -ENOENT;
+	}
+	/* A shared group's lease is its join lock: no member joins while
+	 * it is held, so none must be there now. */
+	if (load_relaxed(&r->groups[gi].mode) == RL_GROUP_SHARED &&
+	    rl_shared_idle(r, (uint32_t)gi)) {
+		rl_group_lease_drop(r, (uint32_t)gi, *locked);
+		return -EBUSY;
 	}
 	*gip = gi;
 	return 0;
@@ -519,6 +531,8 @@ int ring_group_reset(struct ring *r, const char *name, unsigned flags)
 	err = lock_idle_group(r, name, &gi, &gl);
 	if (!err) {
 		place_group(r, (uint32_t)gi, flags);
+		if (load_relaxed(&r->groups[gi].mode) == RL_GROUP_SHARED)
+			rl_shared_reset(r, (uint32_t)gi);
 		rl_group_lease_drop(r, (uint32_t)gi, gl);
 		/* A reset to the newest message frees room. */
 		rl_refresh_min(r, load_acquire(&r->hot->tail));

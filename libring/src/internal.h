@@ -111,6 +111,12 @@ struct ring_reader {
 	uint64_t stuck_since;  /* monotonic ns */
 	uint64_t recovered_to; /* where the last recovery skip ended */
 	bool recovered_to_valid;
+	/* A shared group's member (shared.c): pos..end is the stretch it
+	 * holds (empty when pos == end), seat its seat in the group. */
+	bool shared;
+	uint32_t seat;
+	uint64_t end;
+	uint64_t rescue_at;    /* monotonic ns of the next look for dead seats */
 	struct ring_reader *next;
 };
 
@@ -222,6 +228,27 @@ void rl_producer_close(struct ring *r, struct rl_local *l);
 
 /* ---- consume.c ---- */
 void rl_reader_free(struct ring_reader *rd);
+int rl_reader_wait(struct ring_reader *rd, uint64_t at, unsigned flags,
+		   uint64_t dl, uint64_t wake_by, uint32_t *spun,
+		   uint64_t *skip_to);
+
+/* ---- shared.c: shared groups' members ---- */
+struct rl_seat *rl_seat_of(struct ring *r, uint32_t gi, uint32_t s);
+uint64_t rl_seat_lock_off(const struct ring *r, uint32_t gi, uint32_t s);
+void rl_shared_init(struct ring *r, uint32_t gi, unsigned flags);
+int rl_shared_idle(struct ring *r, uint32_t gi);
+void rl_shared_reset(struct ring *r, uint32_t gi);
+int rl_member_open(struct ring *r, uint32_t gi, struct ring_reader *rd);
+void rl_member_close(struct ring_reader *rd);
+int rl_member_peek(struct ring_reader *rd, struct ring_msg *msgs, unsigned max,
+		   unsigned flags, const struct timespec *deadline);
+int rl_member_release(struct ring_reader *rd, unsigned n);
+int rl_member_poll(struct ring_reader *rd, ring_handler_fn fn, void *arg,
+		   unsigned max, unsigned flags, const struct timespec *deadline);
+int rl_member_skip(struct ring_reader *rd);
+uint64_t rl_member_position(const struct ring_reader *rd);
+bool rl_shared_alive(struct ring *r, uint32_t gi);
+uint64_t rl_shared_released(struct ring *r, uint32_t gi);
 /* What rl_message_at() found at a position. */
 enum { AT_NOTHING = 0, AT_MESSAGE = 1, AT_SKIP = 2 };
 int rl_message_at(struct ring *r, uint64_t c, struct ring_msg *m);

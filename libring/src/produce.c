@@ -283,20 +283,36 @@ static inline void count(uint64_t *counter, uint64_t n)
 }
 
 /*
- * Publish the one message of this thread's claim at @pos, close the claim,
- * count it in @counter and wake readers if any sleep.
+ * Publish the one message of this thread's claim at @pos, close the claim
+ * (@in_run: a message of the open run, whose claim stays HELD), count it
+ * in @counter and wake readers if any sleep.
  */
-static inline void finish_claim(struct ring *r, struct rl_local *l,
-				uint64_t pos, uint64_t *counter)
+static __attribute__((always_inline)) inline void
+finish_claim_as(struct ring *r, struct rl_local *l, uint64_t pos,
+		uint64_t *counter, bool in_run)
 {
 	publish_commit(r, pos);
 	RL_SCHED("claim:commit");
-	if (l->run_open)
-		l->claim_open = false; /* the run's claim stays HELD */
+	if (in_run)
+		l->claim_open = false;
 	else
 		close_claim(l);
 	count(counter, 1);
 	rl_wake(r, &r->hot->data);
+}
+
+static inline void finish_claim(struct ring *r, struct rl_local *l,
+				uint64_t pos, uint64_t *counter)
+{
+	finish_claim_as(r, l, pos, counter, l->run_open);
+}
+
+/* Where message @i of a batch claimed at @pos starts: @prefix[i] is the
+ * slots of messages 0..i together. */
+static inline uint64_t batch_msg_start(uint64_t pos, const uint32_t *prefix,
+				       int i)
+{
+	return pos + (i ? prefix[i - 1] : 0);
 }
 
 /* Does this handle place single messages in runs? */
@@ -625,11 +641,7 @@ send_in_run(struct ring *r, uint32_t type, const void *data, size_t len)
 	}
 	/* R1 (publish_commit): header and payload before the commit word;
 	 * pairs with A1 in rl_message_at(). The run's claim stays HELD. */
-	publish_commit(r, pos);
-	RL_SCHED("claim:commit");
-	l->claim_open = false;
-	count(&l->me->committed, 1);
-	rl_wake(r, &r->hot->data);
+	finish_claim_as(r, l, pos, &l->me->committed, true);
 	return 0;
 }
 
@@ -721,7 +733,7 @@ int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
 	for (int i = 0; i < k; i++) {
 		uint8_t *slot;
 
-		p = pos + (i ? prefix[i - 1] : 0);
+		p = batch_msg_start(pos, prefix, i);
 		slot = slots + ((p & mask) << shift);
 		write_header_at(r, (struct rl_msg_hdr *)slot, msgs[i].len,
 				msgs[i].type, 0);
@@ -735,7 +747,7 @@ int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
 	/* Commit words in position order, so that a producer dying here
 	 * leaves a committed prefix and one claim to skip (recover.c). */
 	for (int i = 0; i < k; i++)
-		publish_commit(r, pos + (i ? prefix[i - 1] : 0));
+		publish_commit(r, batch_msg_start(pos, prefix, i));
 	RL_SCHED("claim:commit");
 	close_claim(l);
 	count(&l->me->committed, (uint64_t)k);

@@ -122,6 +122,13 @@ int ring_group_stats(struct ring *r, const char *name,
 	for (struct ring_reader *rd = r->readers; rd; rd = rd->next)
 		if (rd->gidx == (uint32_t)gi)
 			st->reader_alive = 1;
+	if (load_relaxed(&g->mode) == RL_GROUP_SHARED) {
+		/* Members count on their seats, readers alive are seats. */
+		st->released = rl_shared_released(r, (uint32_t)gi);
+		if (!st->reader_alive && r->fd >= 0)
+			st->reader_alive = rl_shared_alive(r, (uint32_t)gi);
+		return 0;
+	}
 	if (!st->reader_alive && r->fd >= 0)
 		st->reader_alive = rl_group_lease_alive(r, (uint32_t)gi);
 	return 0;
