@@ -910,7 +910,7 @@ int main(void)
 
 	if (tu_long_run())
 		total *= 5;
-	plan(7 + 11 + 9 + 4);
+	plan(7 + 10 + 9 + 4);
 	tu_guard(600);
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
