@@ -193,6 +193,7 @@ static void take_seat(struct ring_reader *rd, uint32_t s, int locked)
 	}
 	rd->pos = rd->end = 0;
 	if (h) { /* a failed claim's hold: not the seat's */
+		/* R16 (as in publish_hold()): nothing held. */
 		store_release(&st->hold, 0);
 		full_fence();
 		advance(r, rd->gidx);
@@ -274,7 +275,8 @@ static int claim(struct ring_reader *rd, unsigned max, uint64_t *at)
 		}
 		if (e == n) {
 			*at = n;
-			/* Taken and reused meanwhile, perhaps: look again. */
+			/* Taken and reused meanwhile, perhaps: look again.
+			 * A15' (as above). */
 			if (load_acquire(&g->next) != n)
 				continue;
 			return rc < 0 ? rc : 0;
@@ -290,7 +292,8 @@ static int claim(struct ring_reader *rd, unsigned max, uint64_t *at)
 			rd->end = e;
 			return 1;
 		}
-		/* Another member took it: this hold is nobody's. */
+		/* Another member took it: this hold is nobody's. R16 (as
+		 * in publish_hold()). */
 		store_release(&st->hold, 0);
 		full_fence();
 		advance(r, rd->gidx);
@@ -512,6 +515,7 @@ int rl_member_skip(struct ring_reader *rd)
 {
 	struct ring *r = rd->r;
 	struct rl_group *g = &r->groups[rd->gidx];
+	/* A7r: pairs with R7 in claim() (produce.c). */
 	uint64_t tail = load_acquire(&r->hot->tail), from, to;
 
 	rd->peeked = 0;
@@ -556,6 +560,7 @@ int rl_member_open(struct ring *r, uint32_t gi, struct ring_reader *rd)
 	jl = rl_lease_take_wait(r, &g->owner, &g->owner_ns, jl_off);
 	if (jl < 0)
 		return jl;
+	/* A5: pairs with R5 in ring_group_create(): mode and next are set. */
 	if (load_acquire(&g->state) != RL_GROUP_ACTIVE) {
 		rl_lease_drop(r, &g->owner, &g->owner_ns, jl_off, jl);
 		return -ENOENT;
@@ -565,6 +570,8 @@ int rl_member_open(struct ring *r, uint32_t gi, struct ring_reader *rd)
 	rd->shared = true;
 	/* First a seat a member left messages in, then any free one. */
 	for (s = 0; s < limit; s++)
+		/* A16 (as in advance()); only a hint: take_seat() reads the
+		 * hold again under the seat's lease. */
 		if (load_acquire(&rl_seat_of(r, gi, s)->hold) &&
 		    (lk = seat_try(r, gi, s)) >= 0)
 			break;
@@ -633,7 +640,10 @@ void rl_shared_reset(struct ring *r, uint32_t gi)
 	/* Under the join lock with no seat alive: what dead members held is
 	 * given up with the rest. The cursor was placed first. */
 	for (uint32_t s = 0; s < RL_MEMBERS_MAX; s++)
+		/* R16 (as in publish_hold()). */
 		store_release(&rl_seat_of(r, gi, s)->hold, 0);
+	/* R15' (as the CAS in claim()), from the cursor place_group() stored
+	 * (A2', program order: this thread stored it). */
 	store_release(&g->next, load_acquire(&g->cursor));
 }
 
@@ -682,6 +692,7 @@ int ring_group_members(struct ring *r, const char *name,
 	hi = seats_used(g);
 	for (uint32_t s = 0; s < hi; s++) {
 		struct rl_seat *st = rl_seat_of(r, (uint32_t)gi, s);
+		/* A16 (as in advance()). */
 		uint64_t h = load_acquire(&st->hold);
 		bool alive = r->fd >= 0 && seat_alive(r, (uint32_t)gi, s);
 		struct ring_member_info *mi;
