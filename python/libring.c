@@ -382,6 +382,25 @@ parse_from(PyObject *obj, unsigned *out)
     return 0;
 }
 
+/* Add the shared-group flags of shared= and members= to *flags. */
+static int
+parse_shared(int shared, int members, unsigned *flags)
+{
+    if (members < 0 || members > RING_MEMBERS_MAX) {
+        PyErr_Format(PyExc_ValueError, "members must be 0..%d",
+                     RING_MEMBERS_MAX);
+        return -1;
+    }
+    if (members && !shared) {
+        PyErr_SetString(PyExc_ValueError, "members needs shared=True");
+        return -1;
+    }
+    if (shared) {
+        *flags |= RING_GROUP_SHARED | RING_GROUP_MEMBERS(members);
+    }
+    return 0;
+}
+
 static int
 parse_u32(PyObject *obj, const char *what, uint32_t *out)
 {
@@ -2039,26 +2058,32 @@ Ring_reserve(RingObject *self, PyObject *args, PyObject *kw)
 }
 
 PyDoc_STRVAR(Ring_reader_doc,
-"reader($self, group, /, create=False, from_='oldest')\n--\n\n"
+"reader($self, group, /, create=False, from_='oldest', shared=False,\n"
+"       members=0)\n--\n\n"
 "Become the reader of consumer group group (one live reader per group:\n"
 "OSError EBUSY while another process holds it; a dead holder's group is\n"
 "taken over at its saved cursor). create=True creates the group if it\n"
-"is missing, starting at from_: 'oldest' retained message or 'newest'.");
+"is missing, starting at from_: 'oldest' retained message or 'newest',\n"
+"shared as create_group() says. A shared group takes up to its member\n"
+"limit of readers at once, and each message goes to one of them.");
 
 static PyObject *
 Ring_reader(RingObject *self, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"group", "create", "from_", NULL};
+    static char *kwlist[] = {"group", "create", "from_", "shared",
+                             "members", NULL};
     PyObject *group, *fobj = Py_None;
     ReaderObject *rdo;
     const char *name;
-    int create = 0, rc;
+    int create = 0, shared = 0, members = 0, rc;
     unsigned flags;
     struct ring_reader *rd;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "U|pO:reader", kwlist,
-                                     &group, &create, &fobj)
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "U|pOpi:reader", kwlist,
+                                     &group, &create, &fobj, &shared,
+                                     &members)
         || parse_from(fobj, &flags) < 0 || check_ring(self) < 0
+        || parse_shared(shared, members, &flags) < 0
         || (name = group_name(group)) == NULL) {
         return NULL;
     }
@@ -2092,22 +2117,27 @@ Ring_reader(RingObject *self, PyObject *args, PyObject *kw)
 }
 
 PyDoc_STRVAR(Ring_create_group_doc,
-"create_group($self, name, /, from_='oldest')\n--\n\n"
+"create_group($self, name, /, from_='oldest', shared=False, members=0)\n"
+"--\n\n"
 "Add consumer group name. From now on producers keep every message\n"
-"until the group released it. FileExistsError if it exists.");
+"until the group released it. FileExistsError if it exists.\n"
+"shared=True makes a work-sharing group: up to members readers (0: the\n"
+"most, 64) read it at once, each message goes to one of them, and a\n"
+"dead reader's unreleased messages go to another (at least once).");
 
 static PyObject *
 Ring_create_group(RingObject *self, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"name", "from_", NULL};
+    static char *kwlist[] = {"name", "from_", "shared", "members", NULL};
     PyObject *group, *fobj = Py_None;
     const char *name;
     unsigned flags;
-    int rc;
+    int shared = 0, members = 0, rc;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "U|O:create_group", kwlist,
-                                     &group, &fobj)
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "U|Opi:create_group", kwlist,
+                                     &group, &fobj, &shared, &members)
         || parse_from(fobj, &flags) < 0 || check_ring(self) < 0
+        || parse_shared(shared, members, &flags) < 0
         || (name = group_name(group)) == NULL) {
         return NULL;
     }

@@ -175,6 +175,63 @@ static uint64_t check_tail(struct ring *r, struct ring_check_report *rep,
 	return p;
 }
 
+/*
+ * A shared group's next position and its seats' stretches, against its
+ * cursor @c (already checked) and @tail: next within [c, tail], every
+ * stretch within [c, next). With @fix, next goes back to the cursor (what
+ * was taken is handed out again: at least once) and a stretch out of
+ * range is cleared, for seats nobody alive holds.
+ */
+static void check_shared(struct ring *r, struct ring_check_report *rep,
+			 uint32_t gi, uint64_t c, uint64_t tail, bool fix)
+{
+	struct rl_group *g = &r->groups[gi];
+	uint64_t n = load_acquire(&g->next);
+	uint32_t hi = load_relaxed(&g->seats_hi);
+
+	if (pos_diff(n, c) < 0 || pos_diff(n, tail) > 0) {
+		problem(rep, "shared group '%.47s' next position %llu outside cursor %llu..tail %llu",
+			g->name, (unsigned long long)n, (unsigned long long)c,
+			(unsigned long long)tail);
+		if (fix) {
+			store_release(&g->next, c);
+			n = c;
+			rep->repaired++;
+		}
+	}
+	if (load_relaxed(&g->max_members) > RL_MEMBERS_MAX ||
+	    hi > RL_MEMBERS_MAX) {
+		problem(rep, "shared group '%.47s' member limit %u or seats %u above %u",
+			g->name, load_relaxed(&g->max_members), hi,
+			RL_MEMBERS_MAX);
+		if (fix) {
+			store_relaxed(&g->max_members, RL_MEMBERS_MAX);
+			store_release(&g->seats_hi, RL_MEMBERS_MAX);
+			rep->repaired++;
+		}
+		hi = RL_MEMBERS_MAX;
+	}
+	for (uint32_t s = 0; s < hi; s++) {
+		struct rl_seat *st = rl_seat_of(r, gi, s);
+		uint64_t h = load_acquire(&st->hold);
+		uint64_t e = load_relaxed(&st->hold_end);
+
+		if (!h || (pos_diff(h - 1, c) >= 0 && pos_diff(e, h - 1) > 0 &&
+			   pos_diff(n, e) >= 0))
+			continue;
+		problem(rep, "shared group '%.47s' seat %u holds %llu..%llu outside cursor %llu..next %llu",
+			g->name, s, (unsigned long long)(h - 1),
+			(unsigned long long)e, (unsigned long long)c,
+			(unsigned long long)n);
+		if (fix && !(r->fd >= 0 &&
+			     rl_lease_alive(r, &st->owner, &st->owner_ns,
+					    rl_seat_lock_off(r, gi, s)))) {
+			store_release(&st->hold, 0);
+			rep->repaired++;
+		}
+	}
+}
+
 /* The oldest position any active group still needs (the tail if none),
  * counting damaged cursors as problems. */
 static uint64_t check_cursors(struct ring *r, struct ring_check_report *rep,
@@ -225,6 +282,11 @@ static uint64_t check_cursors(struct ring *r, struct ring_check_report *rep,
 			store_release(&g->cursor, c);
 			rep->repaired++;
 		}
+		if (load_relaxed(&g->mode) == RL_GROUP_SHARED)
+			check_shared(r, rep, i, c, tail, fix);
+		else if (load_relaxed(&g->mode) != RL_GROUP_EXCLUSIVE)
+			problem(rep, "group '%.47s' has unknown mode %u",
+				g->name, load_relaxed(&g->mode));
 		if (pos_diff(c, m) < 0)
 			m = c;
 	}

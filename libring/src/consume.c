@@ -549,6 +549,7 @@ void rl_reader_free(struct ring_reader *rd)
 		else
 			rl_group_lease_drop(r, rd->gidx, rd->seat_locked);
 	}
+	free(rd->taken); /* a member's, in a child after fork() */
 	free(rd);
 }
 

@@ -117,6 +117,9 @@ struct ring_reader {
 	uint32_t seat;
 	uint64_t end;
 	uint64_t rescue_at;    /* monotonic ns of the next look for dead seats */
+	struct ring_msg *taken; /* the messages of a stretch claim() took, */
+	unsigned taken_i;      /* [taken_i, taken_n) not yet released; */
+	unsigned taken_n;      /* taken_i == taken_n: walk the stretch */
 	struct ring_reader *next;
 };
 

@@ -50,6 +50,8 @@
 #include "internal.h"
 #include "message.h"
 
+#define RL_TAKEN_MAX 64u /* messages one claim takes at most */
+
 struct rl_seat *rl_seat_of(struct ring *r, uint32_t gi, uint32_t s)
 {
 	return &r->seats[(uint64_t)gi * RL_MEMBERS_MAX + s];
@@ -186,6 +188,7 @@ static void take_seat(struct ring_reader *rd, uint32_t s, int locked)
 	if (s + 1 > load_relaxed(&g->seats_hi))
 		/* R14: pairs with A14 in seats_used(); before any claim. */
 		store_release(&g->seats_hi, s + 1);
+	rd->taken_i = rd->taken_n = 0; /* an inherited stretch is walked */
 	if (h && stretch_valid(r, g, h - 1, e)) {
 		rd->pos = h - 1;
 		rd->end = e;
@@ -193,6 +196,7 @@ static void take_seat(struct ring_reader *rd, uint32_t s, int locked)
 	}
 	rd->pos = rd->end = 0;
 	if (h) { /* a failed claim's hold: not the seat's */
+		/* R16 (as in publish_hold()): nothing held. */
 		store_release(&st->hold, 0);
 		full_fence();
 		advance(r, rd->gidx);
@@ -246,18 +250,21 @@ static bool others_hold(const struct ring_reader *rd)
 }
 
 /*
- * Take the next committed messages nobody has taken, at most @max: 1 when
- * the member now holds them (perhaps skip records only), 0 when nothing
- * is committed at the group's next position (*@at), -EBADMSG when a
- * damaged message is there.
+ * Take the next committed messages nobody has taken, at most @max (and at
+ * most RL_TAKEN_MAX): 1 when the member now holds them (perhaps skip
+ * records only), 0 when nothing is committed at the group's next position
+ * (*@at), -EBADMSG when a damaged message is there. The messages' headers
+ * are read once, here, into rd->taken (H3: what is delivered is what was
+ * checked).
  */
 static int claim(struct ring_reader *rd, unsigned max, uint64_t *at)
 {
 	struct ring *r = rd->r;
 	struct rl_group *g = &r->groups[rd->gidx];
 	struct rl_seat *st = my_seat(rd);
-	struct ring_msg m;
 
+	if (max > RL_TAKEN_MAX)
+		max = RL_TAKEN_MAX;
 	for (;;) {
 		/* A15' (as A15): the messages before next are taken. */
 		uint64_t n = load_acquire(&g->next), e = n;
@@ -265,16 +272,19 @@ static int claim(struct ring_reader *rd, unsigned max, uint64_t *at)
 		int rc = AT_NOTHING;
 
 		while (k < max && e - n < r->geo.slot_count) {
-			rc = message_at(r, e, &m);
+			struct ring_msg *m = &rd->taken[k];
+
+			rc = message_at(r, e, m);
 			if (rc == AT_MESSAGE)
 				k++;
 			else if (rc != AT_SKIP)
 				break;
-			e += m.slots;
+			e += m->slots;
 		}
 		if (e == n) {
 			*at = n;
-			/* Taken and reused meanwhile, perhaps: look again. */
+			/* Taken and reused meanwhile, perhaps: look again.
+			 * A15' (as above). */
 			if (load_acquire(&g->next) != n)
 				continue;
 			return rc < 0 ? rc : 0;
@@ -288,9 +298,12 @@ static int claim(struct ring_reader *rd, unsigned max, uint64_t *at)
 		if (cas_seq_cst(&g->next, n, e)) {
 			rd->pos = n;
 			rd->end = e;
+			rd->taken_i = 0;
+			rd->taken_n = k;
 			return 1;
 		}
-		/* Another member took it: this hold is nobody's. */
+		/* Another member took it: this hold is nobody's. R16 (as
+		 * in publish_hold()). */
 		store_release(&st->hold, 0);
 		full_fence();
 		advance(r, rd->gidx);
@@ -309,6 +322,13 @@ static int stretch_messages(struct ring_reader *rd, struct ring_msg *msgs,
 	uint64_t p = rd->pos;
 	unsigned n = 0;
 
+	if (rd->taken_i < rd->taken_n) {
+		n = rd->taken_n - rd->taken_i;
+		if (n > max)
+			n = max;
+		memcpy(msgs, &rd->taken[rd->taken_i], n * sizeof(*msgs));
+		return (int)n;
+	}
 	while (n < max && pos_diff(rd->end, p) > 0) {
 		int rc = message_at(r, p, &msgs[n]);
 
@@ -460,7 +480,17 @@ int rl_member_release(struct ring_reader *rd, unsigned n)
 
 	if (!n || n > rd->peeked)
 		return -EINVAL;
-	err = stretch_walk(rd, n, &to);
+	if (rd->taken_i < rd->taken_n) {
+		/* peeked <= taken_n - taken_i: stretch_messages() */
+		if (rl_broken(rd->r))
+			return -EIO;
+		rd->taken_i += n;
+		to = rd->taken_i == rd->taken_n ? rd->end :
+						  rd->taken[rd->taken_i].pos;
+		err = 0;
+	} else {
+		err = stretch_walk(rd, n, &to);
+	}
 	if (rl_broken(rd->r))
 		return -EIO;
 	if (err)
@@ -483,6 +513,24 @@ int rl_member_poll(struct ring_reader *rd, ring_handler_fn fn, void *arg,
 	if (rc < 0)
 		return rc;
 	rd->peeked = 0;
+	if (rd->taken_i < rd->taken_n) {
+		/* The messages claim() read: handed out as they were read. */
+		unsigned i = rd->taken_i, lim = rd->taken_n;
+
+		if (lim - i > max)
+			lim = i + max;
+		while (i < lim)
+			if (fn(&rd->taken[i++], arg))
+				break;
+		if (rl_broken(rd->r))
+			return -EIO;
+		n = i - rd->taken_i;
+		rd->taken_i = i;
+		rd->pos = i == rd->taken_n ? rd->end : rd->taken[i].pos;
+		count_released(rd, n);
+		publish_hold(rd);
+		return (int)n;
+	}
 	p = rd->pos;
 	for (;;) {
 		int stop = fn(&m, arg);
@@ -512,9 +560,11 @@ int rl_member_skip(struct ring_reader *rd)
 {
 	struct ring *r = rd->r;
 	struct rl_group *g = &r->groups[rd->gidx];
+	/* A7r: pairs with R7 in claim() (produce.c). */
 	uint64_t tail = load_acquire(&r->hot->tail), from, to;
 
 	rd->peeked = 0;
+	rd->taken_i = rd->taken_n = 0;
 	if (rd->pos != rd->end) {
 		from = rd->pos;
 		to = rl_next_known_start(r, from, tail);
@@ -556,15 +606,23 @@ int rl_member_open(struct ring *r, uint32_t gi, struct ring_reader *rd)
 	jl = rl_lease_take_wait(r, &g->owner, &g->owner_ns, jl_off);
 	if (jl < 0)
 		return jl;
+	/* A5: pairs with R5 in ring_group_create(): mode and next are set. */
 	if (load_acquire(&g->state) != RL_GROUP_ACTIVE) {
 		rl_lease_drop(r, &g->owner, &g->owner_ns, jl_off, jl);
 		return -ENOENT;
+	}
+	rd->taken = calloc(RL_TAKEN_MAX, sizeof(*rd->taken));
+	if (!rd->taken) {
+		rl_lease_drop(r, &g->owner, &g->owner_ns, jl_off, jl);
+		return -ENOMEM;
 	}
 	rd->r = r;
 	rd->gidx = gi;
 	rd->shared = true;
 	/* First a seat a member left messages in, then any free one. */
 	for (s = 0; s < limit; s++)
+		/* A16 (as in advance()); only a hint: take_seat() reads the
+		 * hold again under the seat's lease. */
 		if (load_acquire(&rl_seat_of(r, gi, s)->hold) &&
 		    (lk = seat_try(r, gi, s)) >= 0)
 			break;
@@ -574,6 +632,8 @@ int rl_member_open(struct ring *r, uint32_t gi, struct ring_reader *rd)
 				break;
 	if (s == limit) {
 		rl_lease_drop(r, &g->owner, &g->owner_ns, jl_off, jl);
+		free(rd->taken);
+		rd->taken = NULL;
 		return -EBUSY;
 	}
 	take_seat(rd, s, lk);
@@ -592,6 +652,8 @@ void rl_member_close(struct ring_reader *rd)
 		/* R16 (as in publish_hold()). */
 		store_release(&my_seat(rd)->hold, rd->pos + 1);
 	seat_drop(r, rd->gidx, rd->seat, rd->seat_locked);
+	free(rd->taken);
+	rd->taken = NULL;
 }
 
 void rl_shared_init(struct ring *r, uint32_t gi, unsigned flags)
@@ -633,7 +695,10 @@ void rl_shared_reset(struct ring *r, uint32_t gi)
 	/* Under the join lock with no seat alive: what dead members held is
 	 * given up with the rest. The cursor was placed first. */
 	for (uint32_t s = 0; s < RL_MEMBERS_MAX; s++)
+		/* R16 (as in publish_hold()). */
 		store_release(&rl_seat_of(r, gi, s)->hold, 0);
+	/* R15' (as the CAS in claim()), from the cursor place_group() stored
+	 * (A2', program order: this thread stored it). */
 	store_release(&g->next, load_acquire(&g->cursor));
 }
 
@@ -682,6 +747,7 @@ int ring_group_members(struct ring *r, const char *name,
 	hi = seats_used(g);
 	for (uint32_t s = 0; s < hi; s++) {
 		struct rl_seat *st = rl_seat_of(r, (uint32_t)gi, s);
+		/* A16 (as in advance()). */
 		uint64_t h = load_acquire(&st->hold);
 		bool alive = r->fd >= 0 && seat_alive(r, (uint32_t)gi, s);
 		struct ring_member_info *mi;
