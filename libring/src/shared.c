@@ -25,7 +25,10 @@
  * cleared hold, next moved over a dead producer's claim) is followed by a
  * full fence and a scan: of two members releasing at once, at least one
  * sees both releases (store-load order), so the last scan leaves the
- * cursor where it belongs and nobody waits on a cursor left short.
+ * cursor where it belongs and nobody waits on a cursor left short. A
+ * member killed between its scan and the cursor's CAS leaves the cursor
+ * short; every member about to wait, and every member that joins, scans
+ * again, so a stale cursor lasts only until somebody reads the group.
  *
  * Dead members: a seat whose lease nobody alive holds and whose hold is
  * not 0 is taken over whole: a joining member prefers such a seat, and a
@@ -393,6 +396,12 @@ static int member_next(struct ring_reader *rd, struct ring_msg *msgs,
 			dl = rl_deadline_ns(deadline);
 			have_dl = true;
 		}
+		/* A member killed between its release's scan and its CAS
+		 * left the cursor short of where it belongs; producers may be
+		 * waiting on it. Whoever waits raises it. A15' (as in
+		 * claim()); the cursor is only compared. */
+		if (load_relaxed(&g->cursor) != load_acquire(&g->next))
+			advance(r, rd->gidx);
 		/* Asleep, look for dead members' messages now and then. */
 		rc = rl_reader_wait(rd, at, flags, dl,
 				    others_hold(rd) ? rd->rescue_at : UINT64_MAX,
@@ -638,6 +647,8 @@ int rl_member_open(struct ring *r, uint32_t gi, struct ring_reader *rd)
 	}
 	take_seat(rd, s, lk);
 	rl_lease_drop(r, &g->owner, &g->owner_ns, jl_off, jl);
+	/* A cursor a dead member left short (see member_next()). */
+	advance(r, gi);
 	rd->released = load_relaxed(&rl_seat_of(r, gi, s)->released);
 	return 0;
 }
