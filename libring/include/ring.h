@@ -172,8 +172,6 @@ enum ring_full_policy {
 /* The member limit of a new shared group, 1..RING_MEMBERS_MAX (0: the most). */
 #define RING_GROUP_MEMBERS(n) (((unsigned)(n) & 0xffu) << 16)
 #define RING_MEMBERS_MAX 64
-/* Messages a shared group's member takes at a time from ring_peek(). */
-#define RING_SHARED_BATCH 32
 
 #define RING_GROUP_NAME_MAX 47 /* bytes of a group name, without the NUL */
 
@@ -538,9 +536,9 @@ int ring_group_members(struct ring *r, const char *name,
  * on a seat of its own. A member that joins where a dead member left
  * messages takes that seat and gets those messages first. The read calls
  * work on a member as on a reader, on the messages it takes: ring_peek()
- * takes up to RING_SHARED_BATCH at a time and hands them out one by one,
- * ring_peek_batch() and ring_poll() take up to @max; what a member has
- * taken is its own until it releases it or dies. ring_reader_close()
+ * takes one message, ring_peek_batch() and ring_poll() up to @max (at most
+ * 64 at a time), each with one atomic operation on the group; what a
+ * member has taken is its own until it releases it or dies. ring_reader_close()
  * gives back what it has taken and not released.
  * Returns 0 and *@out, or -ENOENT, -EBUSY, -EINVAL, -EROFS, -ENOSPC
  * (group table full, with RING_GROUP_CREATE).

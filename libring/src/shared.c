@@ -431,8 +431,7 @@ int rl_member_peek(struct ring_reader *rd, struct ring_msg *msgs, unsigned max,
 		if (n > 0)
 			goto out;
 	}
-	n = member_next(rd, msgs, max, max > 1 ? max : RING_SHARED_BATCH,
-			flags, deadline);
+	n = member_next(rd, msgs, max, max, flags, deadline);
 	if (n < 0)
 		return n;
 out:
