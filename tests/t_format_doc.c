@@ -36,7 +36,8 @@ static struct field fields[] = {
 	F(rl_super, page_size), F(rl_super, slot_size), F(rl_super, slot_count),
 	F(rl_super, max_message), F(rl_super, hdr_size), F(rl_super, groups),
 	F(rl_super, procs), F(rl_super, full_policy), F(rl_super, hot_off),
-	F(rl_super, group_off), F(rl_super, proc_off), F(rl_super, commit_off),
+	F(rl_super, group_off), F(rl_super, member_off), F(rl_super, proc_off),
+	F(rl_super, commit_off),
 	F(rl_super, slots_off), F(rl_super, file_size), F(rl_super, created_ns),
 	F(rl_super, checksum),
 	F(rl_hot, tail), F(rl_hot, cached_min),
@@ -48,7 +49,10 @@ static struct field fields[] = {
 	F(rl_hot, group_gen), F(rl_hot, table_owner), F(rl_hot, table_owner_ns),
 	F(rl_group, state), F(rl_group, reader_pid), F(rl_group, name),
 	F(rl_group, owner), F(rl_group, cursor), F(rl_group, released),
-	F(rl_group, owner_ns),
+	F(rl_group, owner_ns), F(rl_group, mode), F(rl_group, next),
+	F(rl_group, max_members), F(rl_group, seats_hi),
+	F(rl_seat, owner), F(rl_seat, owner_ns), F(rl_seat, pid),
+	F(rl_seat, hold), F(rl_seat, hold_end), F(rl_seat, released),
 	F(rl_proc, state), F(rl_proc, pid), F(rl_proc, role), F(rl_proc, tid),
 	F(rl_proc, committed), F(rl_proc, aborted), F(rl_proc, dropped),
 	F(rl_proc, attach_ns), F(rl_proc, sleeping), F(rl_proc, group),
@@ -185,7 +189,8 @@ static void check_rings(void)
 		}
 		ring_close(r);
 		/* The constants exactly as the page prints them. */
-		if (page_checksum((const uint8_t *)&sb, 0xcbf29ce484222325ull,
+		if (!says("for each of the 120 bytes") ||
+		    page_checksum((const uint8_t *)&sb, 0xcbf29ce484222325ull,
 				  0x100000001b3ull) != sb.checksum)
 			sum_ok = 0;
 		off = sb.page_size;
@@ -193,6 +198,8 @@ static void check_rings(void)
 		off += round_up(384, sb.page_size);
 		area_ok &= sb.group_off == off;
 		off += round_up(128ull * sb.groups, sb.page_size);
+		area_ok &= sb.member_off == off;
+		off += round_up(64ull * 64 * sb.groups, sb.page_size);
 		area_ok &= sb.proc_off == off;
 		off += round_up(128ull * sb.procs, sb.page_size);
 		area_ok &= sb.commit_off == off;
@@ -200,11 +207,11 @@ static void check_rings(void)
 		area_ok &= sb.slots_off == off;
 		area_ok &= sb.file_size == off + sb.slot_count * sb.slot_size;
 		hdr_ok &= sb.hdr_size == (shapes[k].flags ? 24u : 16u) &&
-			  sb.magic == 0x31474e495242494cull && sb.version == 1;
+			  sb.magic == 0x31474e495242494cull && sb.version == 2;
 		if (!area_ok && !why[0])
 			snprintf(why, sizeof(why), "ring %zu: offsets differ", k);
 	}
-	ok(sum_ok, "the page's FNV-1a (basis, prime, bytes 0..111) gives every "
+	ok(sum_ok, "the page's FNV-1a (basis, prime, bytes 0..119) gives every "
 	   "ring's checksum %s", why);
 	ok(area_ok, "the page's area rule gives every ring's offsets and size %s",
 	   why);
@@ -276,13 +283,14 @@ int main(void)
 				 fields[i].st, fields[i].name);
 	ok(!missing[0], "every field of layout.h is in the page%s", missing);
 	ok(says("0x31474e495242494c") && RL_MAGIC == 0x31474e495242494cull &&
-	   says("format version: 1") && RL_VERSION == 1,
+	   says("format version: 2") && RL_VERSION == 2,
 	   "magic and version as the code has them");
 	ok(says("16, or 24 when flags has 0x1") && RL_HDR_SIZE == 16 &&
 	   RL_HDR_SIZE_TS == 24 && RING_CFG_TIMESTAMPS == 0x1,
 	   "header sizes and the timestamp flag");
 	ok(sizeof(struct rl_group) == 128 && sizeof(struct rl_proc) == 128 &&
-	   says("entries of 128 bytes") && sizeof(struct rl_hot) == 384 &&
+	   says("entries of 128 bytes") && sizeof(struct rl_seat) == 64 &&
+	   RL_MEMBERS_MAX == 64 && says("64 seats of 64 bytes") && sizeof(struct rl_hot) == 384 &&
 	   says("round(384)") && says("hot_off + 320") &&
 	   offsetof(struct rl_hot, table_owner) == 320 &&
 	   says("<< 42") && says("2^41") && RL_LEASE_LOCKED == 1,
