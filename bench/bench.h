@@ -13,6 +13,14 @@
  * channels (pipes, sockets, queues) and every producer writes each message
  * to each channel. In --rtt mode there are always two channels: channel 0
  * carries ping -> pong, channel 1 pong -> ping.
+ *
+ * Members. With --members M (ring only) the reading side is one shared
+ * group read by M member processes instead: each message goes to one of
+ * them. A member cannot know when the group has had everything, so each
+ * one publishes what it has taken so far in a struct bench_tally of its
+ * own (shared by the run's processes) and, when it finds nothing to take,
+ * adds up the others'. The driver checks that the members' counts and
+ * checksums add up to exactly the messages sent.
  */
 #ifndef RING_BENCH_H
 #define RING_BENCH_H
@@ -23,6 +31,7 @@
 #define BENCH_PROG "ring-bench"
 #define BENCH_MAX_PRODUCERS 64
 #define BENCH_MAX_GROUPS 16
+#define BENCH_MAX_MEMBERS 64	/* RING_MEMBERS_MAX */
 
 enum bench_wait { BENCH_WAIT_SPIN, BENCH_WAIT_BLOCK };
 
@@ -33,6 +42,7 @@ struct bench_opts {
 	uint64_t messages;   /* timed messages (round trips with --rtt) */
 	uint32_t producers;
 	uint32_t groups;
+	uint32_t members;    /* --members: one shared group of M (0: none) */
 	uint64_t capacity;   /* ring bytes */
 	enum bench_wait wait;
 	uint32_t batch;	     /* messages per send call */
@@ -48,6 +58,38 @@ struct bench {
 	char tag[64];	     /* unique name part: "ring-bench-<pid>" */
 	void *priv;	     /* the transport's own set-up state */
 };
+
+/*
+ * --members: what member @me of a shared group has taken since the run
+ * started, on a cache line of its own (written by the member only, read by
+ * the others when they find nothing to take). An array of members entries,
+ * in memory shared by the run's processes.
+ */
+struct bench_tally {
+	uint64_t taken;
+	char pad[56];
+} __attribute__((aligned(64)));
+
+/* One member's view of the group and what it received (see consume_member
+ * below). */
+struct bench_member {
+	struct bench_tally *tally;	/* [members] */
+	uint32_t members;
+	uint32_t me;
+	uint64_t count;		/* messages it took, over all phases */
+	uint64_t sum;		/* sum of their first words */
+	uint64_t sumsq;		/* sum of their squares (mod 2^64) */
+	uint64_t last_ns;	/* when it took its last message */
+};
+
+/* Messages all members of @m's group have taken so far (as published). */
+uint64_t bench_tally_total(const struct bench_member *m);
+
+/* Publish that @m has taken m->count messages. */
+static inline void bench_tally_publish(struct bench_member *m)
+{
+	__atomic_store_n(&m->tally[m->me].taken, m->count, __ATOMIC_RELEASE);
+}
 
 /*
  * One transport. setup runs in the parent before any fork; the *_init
@@ -78,6 +120,15 @@ struct transport {
 	/* Optional: longest wait between two consecutive receptions in
 	 * the last consume() call, in ns (0 when not measured). */
 	uint64_t (*max_gap_ns)(void *st);
+	/* Optional: --members. reader_init(b, m, &st) makes member @m of the
+	 * shared group; consume_member(st, mb, target) takes messages until
+	 * all members together have taken @target since the run started
+	 * (bench_tally_total()), adding to mb->count, sum and sumsq,
+	 * publishing mb->count after every batch and setting mb->last_ns to
+	 * the time of each batch. The phases' targets are the only bound: the
+	 * producers send no more than that before the members have it all. */
+	int (*consume_member)(void *st, struct bench_member *mb,
+			      uint64_t target);
 };
 
 extern const struct transport transport_ring;
@@ -101,6 +152,8 @@ struct bench_result {
 	double bytes_per_sec;
 	uint64_t rtt_p50_ns, rtt_p99_ns, rtt_p999_ns, rtt_max_ns;
 	uint64_t max_gap_ns;	/* 0: not measured */
+	/* --members: timed messages each member received */
+	uint64_t member_messages[BENCH_MAX_MEMBERS];
 };
 
 /* bench_run.c: fork the processes of a run and measure it. Returns 0, or 1

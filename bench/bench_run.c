@@ -14,6 +14,17 @@
  * reader has said it has everything (a third byte on "ready"), then the
  * parent closes the "done" pipe and all exit.
  *
+ * Shared group (--members M): the M readers are the members of one shared
+ * group and each message goes to one of them, so no member knows how many
+ * it will get. Each counts what it takes in a tally line of its own
+ * (struct bench_tally, a second shared mapping) and, whenever it finds
+ * nothing to take, adds up the tally; a phase (the warm-up, then the timed
+ * messages) ends for a member when the group has taken all of it. A member
+ * reads the clock after each batch; the time ends at the last batch any
+ * member took. The parent then checks that the members' counts, sums and
+ * sums of squares add up to exactly the messages sent: a message lost and
+ * another received twice would change the sums.
+ *
  * Round trip: a "ping" process sends a message on channel 0, a "pong"
  * process echoes one back on channel 1, and ping times every round trip
  * with CLOCK_MONOTONIC after the warm-up. Pong stays until ping has ended.
@@ -27,6 +38,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -36,12 +48,16 @@
 
 #include "bench.h"
 
-#define MAX_CHILDREN (BENCH_MAX_PRODUCERS + BENCH_MAX_GROUPS)
+#define MAX_READERS (BENCH_MAX_GROUPS > BENCH_MAX_MEMBERS ? \
+		     BENCH_MAX_GROUPS : BENCH_MAX_MEMBERS)
+#define MAX_CHILDREN (BENCH_MAX_PRODUCERS + MAX_READERS)
 
 /* What a child leaves for the parent in the shared mapping. */
 struct child_report {
 	uint64_t count;		/* messages received (readers) */
 	uint64_t sum;		/* sum of their first words */
+	uint64_t sumsq;		/* members: sum of their squares */
+	uint64_t timed;		/* members: of count, timed messages */
 	uint64_t start_ns;	/* rtt: start of the timed round trips */
 	uint64_t end_ns;	/* time of the last message received */
 	uint64_t rtt[4];	/* p50, p99, p99.9, max */
@@ -171,6 +187,27 @@ static uint64_t sum_below(uint64_t n)
 	return n % 2 == 0 ? (n / 2) * (n - 1) : n * ((n - 1) / 2);
 }
 
+/* Sum of 0^2 + 1^2 + ... + (n - 1)^2 = (n - 1) n (2n - 1) / 6, modulo
+ * 2^64 like the members' sums: 6 is divided out of the factors first. */
+static uint64_t sumsq_below(uint64_t n)
+{
+	uint64_t a = n, b = n - 1, c = 2 * n - 1;
+
+	if (n == 0)
+		return 0;
+	if (a % 2 == 0)
+		a /= 2;
+	else
+		b /= 2;
+	if (a % 3 == 0)
+		a /= 3;
+	else if (b % 3 == 0)
+		b /= 3;
+	else
+		c /= 3;
+	return a * b * c;
+}
+
 /* Messages of the warm-up for @n timed ones. */
 static uint64_t warmup_count(uint64_t n)
 {
@@ -186,6 +223,7 @@ struct tp_run {
 	int done_w;
 	uint64_t warm, timed;
 	struct child_report *reports;	/* [reader] */
+	struct bench_tally *tally;	/* --members: [member] */
 };
 
 /* Close the parent's ends that a child must not hold. */
@@ -203,6 +241,33 @@ static int tp_ready(struct tp_run *run)
 	return bench_write_all(run->ready_w, &c, 1);
 }
 
+/* Member @m of the shared group: its part of the warm-up, then of the
+ * timed messages (a phase ends when the whole group has it). */
+static void tp_member(struct bench *b, const struct transport *t, uint32_t m,
+		      struct tp_run *run)
+{
+	struct child_report *rep = &run->reports[m];
+	struct bench_member mb = { .tally = run->tally,
+				   .members = b->o.members, .me = m };
+	uint64_t warm_taken;
+	void *st = NULL;
+
+	if (t->reader_init(b, m, &st) || tp_ready(run) ||
+	    t->consume_member(st, &mb, run->warm) || tp_ready(run))
+		_exit(1);
+	warm_taken = mb.count;
+	if (t->consume_member(st, &mb, run->warm + run->timed))
+		_exit(1);
+	rep->end_ns = mb.last_ns;
+	rep->count = mb.count;
+	rep->timed = mb.count - warm_taken;
+	rep->sum = mb.sum;
+	rep->sumsq = mb.sumsq;
+	if (tp_ready(run))
+		_exit(1);
+	t->reader_fini(st);
+}
+
 /* Reader @g: warm-up, then the timed messages. */
 static void tp_reader(struct bench *b, const struct transport *t, uint32_t g,
 		      void *arg)
@@ -215,6 +280,10 @@ static void tp_reader(struct bench *b, const struct transport *t, uint32_t g,
 	tp_child_fds(run);
 	close(run->go_r);
 	close(run->done_r);
+	if (b->o.members) {
+		tp_member(b, t, g, run);
+		return;
+	}
 	if (t->reader_init(b, g, &st) || tp_ready(run) ||
 	    t->consume(st, run->warm, &sum) || tp_ready(run) ||
 	    t->consume(st, run->timed, &sum))
@@ -309,20 +378,68 @@ static struct child_report *shared_reports(unsigned n)
 	return p;
 }
 
+/* The members' reports of @run against what was sent: every message
+ * received once. Fills in @res's per-member counts and *@end (the last
+ * batch any member took). Returns 0, or 1 after printing what is wrong. */
+static int check_members(const struct bench *b, const struct tp_run *run,
+			 struct bench_result *res, uint64_t *end)
+{
+	uint64_t n = run->warm + run->timed, count = 0, sum = 0, sumsq = 0;
+	char each[BENCH_MAX_MEMBERS * 24] = "";
+	size_t len = 0;
+	uint32_t i;
+
+	for (i = 0; i < b->o.members; i++) {
+		const struct child_report *r = &run->reports[i];
+
+		count += r->count;
+		sum += r->sum;
+		sumsq += r->sumsq;
+		if (r->end_ns > *end)
+			*end = r->end_ns;
+		res->member_messages[i] = r->timed;
+		if (len < sizeof(each))
+			len += (size_t)snprintf(each + len, sizeof(each) - len,
+						"%s%llu", i ? " + " : "",
+						(unsigned long long)r->count);
+	}
+	if (count == n && sum == sum_below(n) && sumsq == sumsq_below(n))
+		return 0;
+	bench_err("shared group: the %u members received %llu messages "
+		  "(%s), sum %llu, sum of squares %llu; sent %llu, sum %llu, "
+		  "sum of squares %llu: messages were lost or received twice",
+		  b->o.members, (unsigned long long)count, each,
+		  (unsigned long long)sum, (unsigned long long)sumsq,
+		  (unsigned long long)n, (unsigned long long)sum_below(n),
+		  (unsigned long long)sumsq_below(n));
+	return 1;
+}
+
 /* Run a throughput measurement. Returns 0, or 1 after an error. */
 int bench_run_throughput(struct bench *b, const struct transport *t,
 			 struct bench_result *res)
 {
 	struct tp_run run = { .timed = b->o.messages };
+	uint32_t readers = b->o.members ? b->o.members : b->o.groups;
 	uint64_t t0, end = 0, expect;
 	int ready[2], go[2], done[2];
 	uint32_t i;
 	int failed = 1;
 
 	run.warm = warmup_count(run.timed);
-	run.reports = shared_reports(b->o.groups);
+	run.reports = shared_reports(readers);
 	if (!run.reports)
 		return 1;
+	if (b->o.members) {
+		run.tally = mmap(NULL, b->o.members * sizeof(*run.tally),
+				 PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (run.tally == MAP_FAILED) {
+			bench_err("mmap: %s", strerror(errno));
+			munmap(run.reports, readers * sizeof(*run.reports));
+			return 1;
+		}
+	}
 	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0 ||
 	    pipe2(done, O_CLOEXEC) < 0) {
 		bench_err("pipe: %s", strerror(errno));
@@ -334,11 +451,11 @@ int bench_run_throughput(struct bench *b, const struct transport *t,
 	run.done_r = done[0];
 	run.done_w = done[1];
 	arm_watchdog();
-	for (i = 0; i < b->o.groups; i++)
+	for (i = 0; i < readers; i++)
 		if (spawn(tp_reader, b, t, i, &run))
 			goto out;
 	/* Readers are in place (bound, attached) before any producer. */
-	if (wait_ready(ready[0], b->o.groups))
+	if (wait_ready(ready[0], readers))
 		goto out;
 	for (i = 0; i < b->o.producers; i++)
 		if (spawn(tp_producer, b, t, i, &run))
@@ -346,19 +463,21 @@ int bench_run_throughput(struct bench *b, const struct transport *t,
 	close(ready[1]);
 	close(go[0]);
 	close(done[0]);
-	if (wait_ready(ready[0], b->o.groups + b->o.producers))
+	if (wait_ready(ready[0], readers + b->o.producers))
 		goto out;
 	t0 = bench_now_ns();
 	close(go[1]);
 	go[1] = -1;
-	if (wait_ready(ready[0], b->o.groups))
+	if (wait_ready(ready[0], readers))
 		goto out;
 	close(done[1]);
 	done[1] = -1;
 	if (reap_children())
 		goto out_reaped;
 	expect = sum_below(run.warm + run.timed);
-	for (i = 0; i < b->o.groups; i++) {
+	if (b->o.members && check_members(b, &run, res, &end))
+		goto out_reaped;
+	for (i = 0; i < b->o.groups && !b->o.members; i++) {
 		struct child_report *r = &run.reports[i];
 
 		if (r->count != run.warm + run.timed || r->sum != expect) {
@@ -389,7 +508,9 @@ out_reaped:
 		close(go[1]);
 	if (done[1] >= 0)
 		close(done[1]);
-	munmap(run.reports, b->o.groups * sizeof(*run.reports));
+	munmap(run.reports, readers * sizeof(*run.reports));
+	if (run.tally)
+		munmap(run.tally, b->o.members * sizeof(*run.tally));
 	return failed;
 }
 

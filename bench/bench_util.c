@@ -76,3 +76,17 @@ void bench_fill(void *msg, uint32_t size)
 	for (i = 0; i < size; i++)
 		p[i] = (unsigned char)(i * 31u + 7u);
 }
+
+/* Messages all members of @m's group have taken so far, as published. A
+ * member's own count is current; the others' may lag by a batch, which
+ * only delays the moment a member sees its group done. */
+uint64_t bench_tally_total(const struct bench_member *m)
+{
+	uint64_t total = 0;
+	uint32_t i;
+
+	for (i = 0; i < m->members; i++)
+		total += i == m->me ? m->count :
+			 __atomic_load_n(&m->tally[i].taken, __ATOMIC_ACQUIRE);
+	return total;
+}

@@ -42,8 +42,8 @@ static void usage(FILE *out)
 
 	fprintf(out,
 "Usage: " BENCH_PROG " --transport NAME [--size BYTES] [--messages N]\n"
-"         [--producers P] [--groups G] [--capacity BYTES] [--wait spin|block]\n"
-"         [--batch B] [--rtt] [--json]\n"
+"         [--producers P] [--groups G | --members M] [--capacity BYTES]\n"
+"         [--wait spin|block] [--batch B] [--rtt] [--json]\n"
 "\n"
 "Move messages from P producer processes to G reader processes over one\n"
 "transport and report messages per second, or with --rtt the round-trip\n"
@@ -66,6 +66,12 @@ static void usage(FILE *out)
 "  -p, --producers P     producer processes, 1..%d (default 1)\n"
 "  -g, --groups G        readers, each receiving every message, 1..%d\n"
 "                        (default 1)\n"
+"  -m, --members M       ring only: one shared group read by M reader\n"
+"                        processes, 1..%d; each message goes to one of them\n"
+"                        (work sharing). Each member counts what it got;\n"
+"                        the run fails unless all of them together received\n"
+"                        every message exactly once (count, sum and sum of\n"
+"                        squares of the messages' numbers)\n"
 "  -c, --capacity BYTES  ring size (ring and rte only; default 1M)\n"
 "  -w, --wait MODE       ring: spin (never sleep) or block (spin a little,\n"
 "                        then sleep on a futex; default spin); rte: spin,\n"
@@ -73,16 +79,17 @@ static void usage(FILE *out)
 "                        the other transports always use blocking calls\n"
 "  -b, --batch B         messages per send call (default 1, unless the\n"
 "                        transport says otherwise below)\n"
-"  -r, --rtt             measure round trips (P and G must be 1)\n"
+"  -r, --rtt             measure round trips (P and G must be 1, no --members)\n"
 "  -j, --json            print one JSON object as the last line\n"
 "  -h, --help            this text\n"
 "      --version         the version of ring-bench\n"
 "\n"
 "Numbers take a K, M or G suffix (x1024). The time runs from the release of\n"
-"the producers to the last message received by the slowest reader.\n"
+"the producers to the last message received by the slowest reader (with\n"
+"--members, by any member).\n"
 "\n"
 "Groups and batches per transport:\n",
-		BENCH_MAX_PRODUCERS, BENCH_MAX_GROUPS);
+		BENCH_MAX_PRODUCERS, BENCH_MAX_GROUPS, BENCH_MAX_MEMBERS);
 	for (i = 0; i < NTRANSPORTS; i++)
 		fprintf(out, "  %-10s groups: %s\n  %-10s batch:  %s\n",
 			transports[i]->name, transports[i]->groups_note, "",
@@ -141,6 +148,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "messages", required_argument, NULL, 'n' },
 		{ "producers", required_argument, NULL, 'p' },
 		{ "groups", required_argument, NULL, 'g' },
+		{ "members", required_argument, NULL, 'm' },
 		{ "capacity", required_argument, NULL, 'c' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "batch", required_argument, NULL, 'b' },
@@ -151,12 +159,12 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
-	int c, have_messages = 0;
+	int c, have_messages = 0, have_groups = 0;
 
 	*o = (struct bench_opts){ .size = 64, .producers = 1, .groups = 1,
 				  .capacity = 1u << 20, .batch = 1,
 				  .wait = BENCH_WAIT_SPIN };
-	while ((c = getopt_long(argc, argv, "t:s:n:p:g:c:w:b:rjh", longopts,
+	while ((c = getopt_long(argc, argv, "t:s:n:p:g:m:c:w:b:rjh", longopts,
 				NULL)) != -1) {
 		const char *name = NULL;
 		int i;
@@ -189,6 +197,13 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			if (parse_number(name, optarg, 1, BENCH_MAX_GROUPS, &v))
 				return 2;
 			o->groups = (uint32_t)v;
+			have_groups = 1;
+			break;
+		case 'm':
+			if (parse_number(name, optarg, 1, BENCH_MAX_MEMBERS,
+					 &v))
+				return 2;
+			o->members = (uint32_t)v;
 			break;
 		case 'c':
 			if (parse_number(name, optarg, 4096, 1ull << 40, &v))
@@ -248,6 +263,11 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			  "--producers and --groups must be 1");
 		return 2;
 	}
+	if (o->members && (o->rtt || have_groups)) {
+		bench_err("--members makes the readers one shared group: "
+			  "not with --groups or --rtt");
+		return 2;
+	}
 	if (!have_messages)
 		o->messages = o->rtt ? 100000 : 1000000;
 	return 0;
@@ -259,11 +279,21 @@ static void report(const struct bench *b, const struct bench_result *r)
 	const struct bench_opts *o = &b->o;
 	const char *wait = o->wait == BENCH_WAIT_SPIN ? "spin" : "block";
 
+	uint32_t i;
+
 	if (!o->json) {
-		printf("%s: %s, %u-byte messages, %u producer(s) -> %u "
-		       "reader(s), capacity %" PRIu64 ", wait %s, batch %u\n",
+		char readers[64];
+
+		if (o->members)
+			snprintf(readers, sizeof(readers),
+				 "1 shared group of %u member(s)", o->members);
+		else
+			snprintf(readers, sizeof(readers), "%u reader(s)",
+				 o->groups);
+		printf("%s: %s, %u-byte messages, %u producer(s) -> %s, "
+		       "capacity %" PRIu64 ", wait %s, batch %u\n",
 		       o->rtt ? "round trip" : "throughput", o->transport,
-		       o->size, o->producers, o->groups, o->capacity, wait,
+		       o->size, o->producers, readers, o->capacity, wait,
 		       o->batch);
 		printf("%" PRIu64 " %s in %.3f s: %.0f per second, %.1f MB/s\n",
 		       r->messages, o->rtt ? "round trips" : "messages",
@@ -276,6 +306,14 @@ static void report(const struct bench *b, const struct bench_result *r)
 		if (r->max_gap_ns)
 			printf("longest wait between two receptions: %.3f ms\n",
 			       r->max_gap_ns / 1e6);
+		if (o->members) {
+			printf("members received");
+			for (i = 0; i < o->members; i++)
+				printf("%s%" PRIu64, i ? " + " : " ",
+				       r->member_messages[i]);
+			printf(" = %" PRIu64 " timed messages: every message "
+			       "received exactly once\n", r->messages);
+		}
 		return;
 	}
 	printf("{\"transport\":\"%s\",\"mode\":\"%s\",\"size\":%u,"
@@ -292,6 +330,13 @@ static void report(const struct bench *b, const struct bench_result *r)
 		       r->rtt_max_ns);
 	if (r->max_gap_ns)
 		printf(",\"max_gap_ns\":%" PRIu64, r->max_gap_ns);
+	if (o->members) {
+		printf(",\"members\":%u,\"member_messages\":[", o->members);
+		for (i = 0; i < o->members; i++)
+			printf("%s%" PRIu64, i ? "," : "",
+			       r->member_messages[i]);
+		printf("],\"exactly_once\":true");
+	}
 	printf("}\n");
 }
 
@@ -310,6 +355,11 @@ int main(int argc, char **argv)
 	t = find_transport(b.o.transport);
 	if (!t) {
 		bench_err("unknown transport '%s' (try --help)", b.o.transport);
+		return 2;
+	}
+	if (b.o.members && !t->consume_member) {
+		bench_err("--members: transport '%s' has no shared groups "
+			  "(only ring has)", t->name);
 		return 2;
 	}
 	if (!b.o.batch_given && t->default_batch)

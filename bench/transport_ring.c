@@ -19,17 +19,32 @@
  * --wait block they also time the longest wait between two batches (a
  * stall: e.g. a producer descheduled in the middle of a claim); spinning
  * readers skip the clock to keep their loop as short as possible.
+ *
+ * --members M: the ring has one group, "g0", created RING_GROUP_SHARED |
+ * RING_GROUP_MEMBERS(M), and each of the M reader processes opens it as a
+ * member (ring_reader_open) and reads it with ring_poll() as a reader
+ * would; the library hands each member up to 64 messages per claim. A
+ * member adds up the first words and their squares, publishes its count
+ * after every batch (bench_tally_publish()) and reads the clock (the time
+ * of its last batch ends the run if it is the last). Its ring_poll() has a
+ * deadline, renewed every MEMBER_CHECK_NS: when that passes with nothing to
+ * take, the member adds up the group's tally to see whether the phase is
+ * over. Messages keep coming without a look at the clock or the tally
+ * (ring_poll() looks at the deadline only when it would wait).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <ring.h>
 
 #include "bench.h"
 
 #define RING_POLL_MAX 65536u
+#define MEMBER_CHECK_NS 2000000ull /* a member with nothing to take looks at
+				    * the group's tally this often */
 
 struct ring_setup {
 	char path[2][128];
@@ -44,9 +59,10 @@ static unsigned ring_open_flags(void)
 	return no && strcmp(no, "1") == 0 ? 0 : RING_OPEN_PREFAULT;
 }
 
-/* Create one ring at @path with @groups groups "g0".."g<groups-1>".
- * Returns 0 or a negative errno (printed). */
-static int ring_make(const struct bench *b, const char *path, uint32_t groups)
+/* Create one ring at @path with @groups groups "g0".."g<groups-1>",
+ * created with @gflags. Returns 0 or a negative errno (printed). */
+static int ring_make(const struct bench *b, const char *path, uint32_t groups,
+		     unsigned gflags)
 {
 	struct ring_config cfg;
 	const char *slot;
@@ -71,7 +87,7 @@ static int ring_make(const struct bench *b, const char *path, uint32_t groups)
 	}
 	for (i = 0; i < groups && !err; i++) {
 		snprintf(name, sizeof(name), "g%u", i);
-		err = ring_group_create(r, name, RING_FROM_OLDEST);
+		err = ring_group_create(r, name, RING_FROM_OLDEST | gflags);
 		if (err)
 			bench_err("ring_group_create %s: %s", name,
 				  ring_strerror(err));
@@ -95,7 +111,13 @@ static int ring_setup(struct bench *b)
 	for (i = 0; i < nring; i++) {
 		snprintf(rs->path[i], sizeof(rs->path[i]), "/dev/shm/%s-%u",
 			 b->tag, i);
-		err = ring_make(b, rs->path[i], b->o.rtt ? 1 : b->o.groups);
+		if (b->o.members)	/* one group, shared by M members */
+			err = ring_make(b, rs->path[i], 1,
+					RING_GROUP_SHARED |
+					RING_GROUP_MEMBERS(b->o.members));
+		else
+			err = ring_make(b, rs->path[i],
+					b->o.rtt ? 1 : b->o.groups, 0);
 		if (err != -EEXIST)	/* never remove somebody else's file */
 			rs->created = i + 1;
 		if (err)
@@ -242,6 +264,7 @@ struct ring_consumer {
 	struct ring_reader *rd;
 	uint32_t size;
 	uint64_t sum;
+	uint64_t sumsq;		/* members: sum of the squares */
 	uint32_t bad_len;	/* length of a wrong-sized message, if any */
 	int time_gaps;		/* measure max_gap (--wait block) */
 	uint64_t max_gap;	/* longest wait between batches, ns */
@@ -260,7 +283,8 @@ static void ring_consumer_fini(void *st)
 	free(c);
 }
 
-/* A reader opens the ring and becomes the reader of its group. */
+/* A reader opens the ring and becomes the reader of its group (with
+ * --members: member @ch of the shared group g0). */
 static int ring_consumer_init(struct bench *b, uint32_t ch, void **st)
 {
 	struct ring_consumer *c = calloc(1, sizeof(*c));
@@ -275,7 +299,7 @@ static int ring_consumer_init(struct bench *b, uint32_t ch, void **st)
 	err = ring_child_open(b, b->o.rtt ? ch : 0, 0, &c->r);
 	if (err)
 		return err;
-	snprintf(name, sizeof(name), "g%u", b->o.rtt ? 0 : ch);
+	snprintf(name, sizeof(name), "g%u", b->o.rtt || b->o.members ? 0 : ch);
 	err = ring_reader_open(c->r, name, 0, &c->rd);
 	if (err)
 		bench_err("ring_reader_open %s: %s", name, ring_strerror(err));
@@ -333,6 +357,78 @@ static int ring_consume(void *st, uint64_t count, uint64_t *sum)
 	return 0;
 }
 
+/* ring_poll() handler of a member: the first word and its square. */
+static int ring_take_member(const struct ring_msg *msg, void *arg)
+{
+	struct ring_consumer *c = arg;
+	uint64_t v;
+
+	if (msg->len != c->size) {
+		c->bad_len = msg->len ? msg->len : UINT32_MAX;
+		return 1;
+	}
+	v = bench_get_word(msg->data);
+	c->sum += v;
+	c->sumsq += v * v;
+	return 0;
+}
+
+/* @ns (CLOCK_MONOTONIC) as a timespec. */
+static void ns_to_timespec(uint64_t ns, struct timespec *ts)
+{
+	ts->tv_sec = (time_t)(ns / 1000000000ull);
+	ts->tv_nsec = (long)(ns % 1000000000ull);
+}
+
+/* A member takes messages until its group has taken @target since the
+ * run started (bench.h). */
+static int ring_consume_member(void *st, struct bench_member *mb,
+			       uint64_t target)
+{
+	struct ring_consumer *c = st;
+	struct timespec dl;
+	uint64_t total;
+	int n;
+
+	c->sum = 0;
+	c->sumsq = 0;
+	ns_to_timespec(bench_now_ns() + MEMBER_CHECK_NS, &dl);
+	for (;;) {
+		n = ring_poll(c->rd, ring_take_member, c, RING_POLL_MAX, 0, &dl);
+		if (n > 0) {
+			mb->count += (uint64_t)n;
+			bench_tally_publish(mb);
+			mb->last_ns = bench_now_ns();
+			if (c->bad_len) {
+				bench_err("message of %u bytes, expected %u",
+					  c->bad_len, c->size);
+				return -EBADMSG;
+			}
+			continue;
+		}
+		if (n != -ETIMEDOUT) {
+			bench_err("ring_poll (member %u): %s", mb->me,
+				  ring_strerror(n ? n : -EPROTO));
+			return n ? n : -EPROTO;
+		}
+		/* Nothing to take for a while: has the group had it all? */
+		total = bench_tally_total(mb);
+		if (total >= target)
+			break;
+		ns_to_timespec(bench_now_ns() + MEMBER_CHECK_NS, &dl);
+	}
+	mb->sum += c->sum;
+	mb->sumsq += c->sumsq;
+	if (total > target) {
+		bench_err("shared group: the members took %llu messages, only "
+			  "%llu were sent: messages were received twice",
+			  (unsigned long long)total,
+			  (unsigned long long)target);
+		return -EPROTO;
+	}
+	return 0;
+}
+
 /* Longest wait between two batches of the last ring_consume(), in ns. */
 static uint64_t ring_max_gap(void *st)
 {
@@ -354,4 +450,5 @@ const struct transport transport_ring = {
 	.consume = ring_consume,
 	.reader_fini = ring_consumer_fini,
 	.max_gap_ns = ring_max_gap,
+	.consume_member = ring_consume_member,
 };

@@ -3,7 +3,9 @@
 # count and prints the JSON line later tooling reads. No timing thresholds:
 # only that the run succeeds, the keys are there and the rate is positive.
 # The rte_ring transports are skipped when ring-bench was built without
-# DPDK. Then ring-ceiling and one tiny round of bench/compare.sh (`make
+# DPDK. A shared group (--members) must report every message received
+# exactly once, the members' counts adding up to the messages sent. Then
+# ring-ceiling and one tiny round of bench/compare.sh (`make
 # bench-compare`), skipped for sanitizer builds (compare.sh refuses them).
 . "$(dirname "$0")/lib/tap.sh"
 BENCH=$BIN/ring-bench
@@ -34,9 +36,9 @@ grep -q -a -e __asan_init -e __tsan_init -e __ubsan_handle "$BENCH" && SANITIZED
 
 # Each transport: throughput, 2p -> 2 groups, round trip; the rte ones
 # (skipped without DPDK) also with 2 producers, one-element round trip;
-# 4 CLI checks; ring-ceiling; compare.sh (3).
+# 4 CLI checks; --members (3); ring-ceiling; compare.sh (3).
 set -- $TRANSPORTS $RTE
-plan $(($# * 3 + 2 + 4 + 1 + 3))
+plan $(($# * 3 + 2 + 4 + 3 + 1 + 3))
 
 # skip COUNT REASON: COUNT results skipped.
 skip() {
@@ -129,6 +131,27 @@ ok $(( $? != 2 )) "unknown transport: exit 2"
 ok $(( $? != 2 )) "--size below 8: exit 2"
 "$BENCH" --transport ring --rtt --producers 2 >/dev/null 2>&1
 ok $(( $? != 2 )) "--rtt with 2 producers: exit 2"
+
+# --members: the JSON line says exactly_once and the members' counts add up
+# to the timed messages; the text report says so too.
+t=ring
+line=$(run --transport ring --members 2 --messages 3000 --size 64)
+[ -s "$ERR" ] && sed 's/^/# /' "$ERR"
+sum=$(echo "$line" | sed -n 's/.*"member_messages":\[\([0-9,]*\)\].*/\1/p' |
+	tr , '\n' | awk '{ s += $1 } END { print s + 0 }')
+if echo "$line" | grep -q '"members":2,' &&
+   echo "$line" | grep -q '"exactly_once":true' && [ "$sum" = 3000 ]; then
+	ok 0 "ring --members 2: every message received once ($sum)"
+else
+	ok 1 "ring --members 2: every message received once" "$line"
+fi
+out=$(timeout 120 "$BENCH" --transport ring --members 3 --messages 5000 \
+	--size 100 --producers 2 --batch 4 --capacity 64K --wait block 2>&1)
+got=$(echo "$out" | sed -n 's/^members received \(.*\) = 5000 timed messages: every message received exactly once$/\1/p' |
+	tr -d ' ' | tr + '\n' | awk 'NF { s += $1; n++ } END { print n "/" s + 0 }')
+is "$got" "3/5000" "ring --members 3, 2 producers, block: 3 counts adding up to 5000"
+"$BENCH" --transport pipe --members 2 >/dev/null 2>&1
+ok $(( $? != 2 )) "--members with a transport without shared groups: exit 2"
 
 if [ -x "$CEIL" ]; then
 	out=$(timeout 120 "$CEIL" -n 200000 -p 1000 2>&1)
