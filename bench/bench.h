@@ -79,6 +79,7 @@ struct bench_member {
 	uint64_t count;		/* messages it took, over all phases */
 	uint64_t sum;		/* sum of their first words */
 	uint64_t sumsq;		/* sum of their squares (mod 2^64) */
+	uint64_t polls;		/* ring_poll() calls that returned messages */
 	uint64_t last_ns;	/* when it took its last message */
 };
 
@@ -123,7 +124,7 @@ struct transport {
 	/* Optional: --members. reader_init(b, m, &st) makes member @m of the
 	 * shared group; consume_member(st, mb, target) takes messages until
 	 * all members together have taken @target since the run started
-	 * (bench_tally_total()), adding to mb->count, sum and sumsq,
+	 * (bench_tally_total()), adding to mb->count, sum, sumsq and polls,
 	 * publishing mb->count after every batch and setting mb->last_ns to
 	 * the time of each batch. The phases' targets are the only bound: the
 	 * producers send no more than that before the members have it all. */
@@ -152,8 +153,10 @@ struct bench_result {
 	double bytes_per_sec;
 	uint64_t rtt_p50_ns, rtt_p99_ns, rtt_p999_ns, rtt_max_ns;
 	uint64_t max_gap_ns;	/* 0: not measured */
-	/* --members: timed messages each member received */
+	/* --members: timed messages each member received, and in how
+	 * many batches (calls that returned messages) */
 	uint64_t member_messages[BENCH_MAX_MEMBERS];
+	uint64_t member_polls[BENCH_MAX_MEMBERS];
 };
 
 /* bench_run.c: fork the processes of a run and measure it. Returns 0, or 1

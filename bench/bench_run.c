@@ -58,6 +58,7 @@ struct child_report {
 	uint64_t sum;		/* sum of their first words */
 	uint64_t sumsq;		/* members: sum of their squares */
 	uint64_t timed;		/* members: of count, timed messages */
+	uint64_t polls;		/* members: batches of the timed messages */
 	uint64_t start_ns;	/* rtt: start of the timed round trips */
 	uint64_t end_ns;	/* time of the last message received */
 	uint64_t rtt[4];	/* p50, p99, p99.9, max */
@@ -249,18 +250,20 @@ static void tp_member(struct bench *b, const struct transport *t, uint32_t m,
 	struct child_report *rep = &run->reports[m];
 	struct bench_member mb = { .tally = run->tally,
 				   .members = b->o.members, .me = m };
-	uint64_t warm_taken;
+	uint64_t warm_taken, warm_polls;
 	void *st = NULL;
 
 	if (t->reader_init(b, m, &st) || tp_ready(run) ||
 	    t->consume_member(st, &mb, run->warm) || tp_ready(run))
 		_exit(1);
 	warm_taken = mb.count;
+	warm_polls = mb.polls;
 	if (t->consume_member(st, &mb, run->warm + run->timed))
 		_exit(1);
 	rep->end_ns = mb.last_ns;
 	rep->count = mb.count;
 	rep->timed = mb.count - warm_taken;
+	rep->polls = mb.polls - warm_polls;
 	rep->sum = mb.sum;
 	rep->sumsq = mb.sumsq;
 	if (tp_ready(run))
@@ -398,6 +401,7 @@ static int check_members(const struct bench *b, const struct tp_run *run,
 		if (r->end_ns > *end)
 			*end = r->end_ns;
 		res->member_messages[i] = r->timed;
+		res->member_polls[i] = r->polls;
 		if (len < sizeof(each))
 			len += (size_t)snprintf(each + len, sizeof(each) - len,
 						"%s%llu", i ? " + " : "",

@@ -18,7 +18,11 @@
 # each member configuration to the exclusive reader of the same wait mode,
 # and the median of those per-round ratios. When ring-ceiling is built,
 # each round starts and ends with a short cache-line ping-pong ('near'
-# below 250 ns, 'far' above), as in compare.sh.
+# below 250 ns, 'far' above), as in compare.sh. Each round also records
+# how many cores other work kept busy while it ran ('other': the machine's
+# busy time from /proc/stat less this script's children's, per second of
+# the round); the medians are given over all rounds and over the quiet
+# ones (other < QUIET, default 0.25 cores).
 #
 # Every ring-bench run checks that the members together received every
 # message exactly once (count, sum, sum of squares); a run that fails is
@@ -26,6 +30,7 @@
 #
 # Environment: ROUNDS (default 7), RUN_SECONDS per run (default 0.5),
 # PINGS per placement check (default 20000), MEMBERS (default "1 2 4"),
+# QUIET (default 0.25),
 # MEMBERS_CSV (a file for the per-round rates and ratios; none by default),
 # RING_BENCH_BIN, RING_CEILING_BIN.
 set -u
@@ -37,6 +42,7 @@ ROUNDS=${ROUNDS:-7}
 RUN_SECONDS=${RUN_SECONDS:-0.5}
 PINGS=${PINGS:-20000}
 MEMBERS=${MEMBERS:-1 2 4}
+QUIET=${QUIET:-0.25}
 CSV=${MEMBERS_CSV:-}
 export RING_BENCH_TIMEOUT=${RING_BENCH_TIMEOUT:-120}
 
@@ -118,6 +124,17 @@ placement() {
 	fi
 }
 
+# cpu_ticks: "BUSY CHILDREN NS": the machine's busy clock ticks (all
+# CPUs), this shell's reaped children's ticks, the monotonic time in ns.
+cpu_ticks() {
+	local busy children
+	busy=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat)
+	# fields 16 and 17 of /proc/PID/stat (cutime, cstime), after the
+	# command name in parentheses
+	children=$(sed 's/^.*) //' /proc/$$/stat | awk '{ print $14 + $15 }')
+	echo "$busy $children $(date +%s%N)"
+}
+
 CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 echo "bench-members on $(nproc) cores, ${CPU:-unknown CPU}, $(uname -r), $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "$ROUNDS rounds, runs of about $RUN_SECONDS s; 64-byte payloads, 1 MiB ring, 1 producer"
@@ -130,24 +147,30 @@ for name in $NAMES; do
 done
 
 RAW=$TMP/raw.csv
-echo "round,order,rtt_ns,placement,rtt_end_ns,$(echo $NAMES | tr ' ' ,)" >"$RAW"
-printf '\n%-5s %5s %-9s' round rtt place
+echo "round,order,rtt_ns,placement,rtt_end_ns,other,$(echo $NAMES | tr ' ' ,)" >"$RAW"
+HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
+printf '\n%-5s %5s %-9s %5s' round rtt place other
 for name in $NAMES; do printf ' %8s' "$name"; done
 echo
 REVERSED=$(echo "$NAMES" | tac)
 for ((r = 1; r <= ROUNDS; r++)); do
 	if ((r % 2)); then order=A; list=$NAMES; else order=B; list=$REVERSED; fi
 	read -r ns0 place0 <<<"$(placement)"
+	read -r busy0 kids0 t0 <<<"$(cpu_ticks)"
 	declare -A V=()
 	for name in $list; do
 		measure "$name"
 		V[$name]=$RESULT
 	done
+	read -r busy1 kids1 t1 <<<"$(cpu_ticks)"
 	read -r ns1 place1 <<<"$(placement)"
+	other=$(awk -v b="$((busy1 - busy0))" -v k="$((kids1 - kids0))" \
+		-v t="$((t1 - t0))" -v hz="$HZ" 'BEGIN {
+		o = (b - k) / hz / (t / 1e9); if (o < 0) o = 0; printf "%.2f", o }')
 	place=${place0:-?}
 	[ "${place1:-?}" != "$place" ] && place="$place>${place1:-?}"
-	row="$order$r,$order,${ns0:-},$place,${ns1:-}"
-	printf '%-5s %5s %-9s' "$order$r" "${ns0:--}" "$place"
+	row="$order$r,$order,${ns0:-},$place,${ns1:-},$other"
+	printf '%-5s %5s %-9s %5s' "$order$r" "${ns0:--}" "$place" "$other"
 	for name in $NAMES; do
 		row="$row,${V[$name]}"
 		if [ -n "${V[$name]}" ]; then
@@ -162,11 +185,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 
 # ---- per-round ratios and their medians -------------------------------------
-awk -F, -v members="$MEMBERS" -v csv="$CSV" '
+awk -F, -v members="$MEMBERS" -v csv="$CSV" -v quiet="$QUIET" '
 function median(key, which,   n, i, j, t, a) {
 	n = 0
 	for (i = 1; i <= rounds; i++) {
-		if (which != "all" && plc[i] != which) continue
+		if (which == "quiet" && oth[i] >= quiet) continue
+		if (which != "all" && which != "quiet" && plc[i] != which) continue
 		if (val[i, key] != "") a[++n] = val[i, key] + 0
 	}
 	if (n == 0) return ""
@@ -183,6 +207,7 @@ NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; ncol = NF; head = $0; next }
 	line[rounds] = $0
 	name[rounds] = $1
 	plc[rounds] = $4
+	oth[rounds] = $6 + 0
 	nm = split(members, mm, " ")
 	nk = 0
 	for (w = 1; w <= 2; w++) {
@@ -198,26 +223,32 @@ NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; ncol = NF; head = $0; next }
 }
 END {
 	printf "\nper-round ratios, members / exclusive reader of the same wait mode\n"
-	printf "%-5s %-9s", "round", "place"
+	printf "%-5s %-9s %5s", "round", "place", "other"
 	for (k = 1; k <= nk; k++) printf " %8s", keys[k]
 	printf "\n"
 	for (i = 1; i <= rounds; i++) {
-		printf "%-5s %-9s", name[i], plc[i]
+		printf "%-5s %-9s %5.2f", name[i], plc[i], oth[i]
 		for (k = 1; k <= nk; k++) printf " %8s", fmt(val[i, keys[k]])
 		printf "\n"
 	}
-	near = far = 0
-	for (i = 1; i <= rounds; i++) { if (plc[i] == "near") near++; if (plc[i] == "far") far++ }
+	near = far = nq = 0
+	for (i = 1; i <= rounds; i++) {
+		if (plc[i] == "near") near++
+		if (plc[i] == "far") far++
+		if (oth[i] < quiet) nq++
+	}
 	printf "\nmedian of the per-round ratios over %d rounds (%d near, %d far; " \
-	       "rounds that changed\nplacement count only in \"all\")\n", rounds, near, far
-	printf "%-31s %7s %7s %7s  %s\n", "", "all", "near", "far", "goal"
+	       "rounds that changed\nplacement count only in \"all\"; quiet: the %d " \
+	       "rounds in which other work used\nunder %s cores)\n", rounds, near, far, nq, quiet
+	printf "%-31s %7s %7s %7s %7s  %s\n", "", "all", "near", "far", "quiet", "goal"
 	for (k = 1; k <= nk; k++) {
 		split(keys[k], p, "_")
 		label = substr(p[1], 2) " member(s) / exclusive, " p[2]
 		goal = substr(p[1], 2) == 2 ? ">= 0.9" : ""
 		m[keys[k]] = median(keys[k], "all")
-		printf "%-31s %7s %7s %7s  %s\n", label, fmt(m[keys[k]]),
-		       fmt(median(keys[k], "near")), fmt(median(keys[k], "far")), goal
+		printf "%-31s %7s %7s %7s %7s  %s\n", label, fmt(m[keys[k]]),
+		       fmt(median(keys[k], "near")), fmt(median(keys[k], "far")),
+		       fmt(median(keys[k], "quiet")), goal
 	}
 	if (csv != "") {
 		out = head
@@ -229,8 +260,8 @@ END {
 				out = out "," (val[i, keys[k]] == "" ? "" : sprintf("%.4f", val[i, keys[k]]))
 			print out > csv
 		}
-		out = "median,,,,"
-		for (c = 6; c <= ncol; c++) out = out ","
+		out = "median,,,,,"
+		for (c = 7; c <= ncol; c++) out = out ","
 		for (k = 1; k <= nk; k++) out = out "," sprintf("%.4f", m[keys[k]])
 		print out > csv
 		close(csv)

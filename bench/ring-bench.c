@@ -313,6 +313,13 @@ static void report(const struct bench *b, const struct bench_result *r)
 				       r->member_messages[i]);
 			printf(" = %" PRIu64 " timed messages: every message "
 			       "received exactly once\n", r->messages);
+			printf("messages per batch, each member:");
+			for (i = 0; i < o->members; i++)
+				printf("%s%.1f", i ? ", " : " ",
+				       r->member_polls[i] ?
+				       (double)r->member_messages[i] /
+				       (double)r->member_polls[i] : 0.0);
+			printf("\n");
 		}
 		return;
 	}
@@ -335,6 +342,9 @@ static void report(const struct bench *b, const struct bench_result *r)
 		for (i = 0; i < o->members; i++)
 			printf("%s%" PRIu64, i ? "," : "",
 			       r->member_messages[i]);
+		printf("],\"member_batches\":[");
+		for (i = 0; i < o->members; i++)
+			printf("%s%" PRIu64, i ? "," : "", r->member_polls[i]);
 		printf("],\"exactly_once\":true");
 	}
 	printf("}\n");

@@ -11,7 +11,9 @@
  * the environment, which shows what first-touch page faults cost.
  *
  * --wait spin: ring_set_spin(UINT32_MAX), nobody ever sleeps;
- * --wait block: the library's default spin, then a futex sleep.
+ * --wait block: the library's default spin, then a futex sleep;
+ * RING_BENCH_READER_SPIN=N (environment) sets the readers' spin to N
+ * pauses instead (ring_set_spin(); 0: sleep at once).
  * --batch B > 1: ring_send_batch() with B messages per claim.
  * RING_BENCH_ZEROCOPY=1 (environment, --batch 1): ring_reserve(), the
  * payload written in place, ring_commit(), instead of ring_send().
@@ -299,6 +301,9 @@ static int ring_consumer_init(struct bench *b, uint32_t ch, void **st)
 	err = ring_child_open(b, b->o.rtt ? ch : 0, 0, &c->r);
 	if (err)
 		return err;
+	if (b->o.wait == BENCH_WAIT_BLOCK && getenv("RING_BENCH_READER_SPIN"))
+		ring_set_spin(c->r, (uint32_t)strtoul(
+				 getenv("RING_BENCH_READER_SPIN"), NULL, 0));
 	snprintf(name, sizeof(name), "g%u", b->o.rtt || b->o.members ? 0 : ch);
 	err = ring_reader_open(c->r, name, 0, &c->rd);
 	if (err)
@@ -397,6 +402,7 @@ static int ring_consume_member(void *st, struct bench_member *mb,
 		n = ring_poll(c->rd, ring_take_member, c, RING_POLL_MAX, 0, &dl);
 		if (n > 0) {
 			mb->count += (uint64_t)n;
+			mb->polls++;
 			bench_tally_publish(mb);
 			mb->last_ns = bench_now_ns();
 			if (c->bad_len) {
