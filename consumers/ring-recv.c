@@ -4,6 +4,10 @@
  * standard output. A message is released only after it was written in
  * full: a closed output (a reader that went away) or a write error leaves
  * it and everything after it in the ring for the next reader.
+ *
+ * Of a shared group it is one member among others: it gets the messages
+ * it takes, the others get the rest, and what it took and did not write
+ * goes to another member (or the next one that joins) when it ends.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,6 +27,8 @@ enum {
 	OPT_FROM = 256,
 	OPT_TIMEOUT,
 	OPT_CREATE,
+	OPT_SHARED,
+	OPT_MEMBERS,
 };
 
 static const struct cli_option recv_options[] = {
@@ -33,6 +39,8 @@ static const struct cli_option recv_options[] = {
 	{ "timeout", OPT_TIMEOUT, required_argument },
 	{ "format", 'o', required_argument },
 	{ "create", OPT_CREATE, no_argument },
+	{ "shared", OPT_SHARED, no_argument },
+	{ "members", OPT_MEMBERS, required_argument },
 	{ "help", 'h', no_argument },
 	{ NULL, 0, 0 },
 };
@@ -48,6 +56,8 @@ struct recv_args {
 	unsigned from;		/* RING_FROM_* for a new group */
 	int follow;
 	int create;		/* create the group if missing */
+	unsigned shared;	/* RING_GROUP_SHARED | RING_GROUP_MEMBERS(n)
+				 * for the group --create makes, or 0 */
 	uint64_t count;		/* 0 = no limit */
 	int64_t timeout_ms;	/* -1 = none */
 	enum out_format format;
@@ -65,6 +75,12 @@ static void usage(void)
 	       "      --create            create the group if it is missing\n"
 	       "      --from WHERE        oldest (default) or newest: where a "
 	       "group made by --create starts\n"
+	       "      --shared            --create makes a shared group: each "
+	       "message goes to\n"
+	       "                          one of its members (every ring-recv "
+	       "of the group)\n"
+	       "      --members M         with --shared: at most M members "
+	       "(1 to 64, default 64)\n"
 	       "  -f, --follow            wait for new messages instead of "
 	       "stopping when drained\n"
 	       "  -n, --count N           stop after N messages\n"
@@ -79,6 +95,8 @@ static void parse_args(int argc, char **argv, struct recv_args *a)
 {
 	struct cli_parser p;
 	int key, from_given = 0;
+	unsigned members = 0;
+	uint64_t v;
 	const char *arg;
 
 	memset(a, 0, sizeof(*a));
@@ -101,6 +119,16 @@ static void parse_args(int argc, char **argv, struct recv_args *a)
 		case OPT_CREATE:
 			a->create = 1;
 			break;
+		case OPT_SHARED:
+			a->shared |= RING_GROUP_SHARED;
+			break;
+		case OPT_MEMBERS:
+			if (cli_parse_uint(arg, RING_MEMBERS_MAX, &v) || v < 1)
+				cli_usage_error("--members: '%s' is not a "
+						"member limit from 1 to %d",
+						arg, RING_MEMBERS_MAX);
+			members = RING_GROUP_MEMBERS(v);
+			break;
 		case 'n':
 			a->count = cli_uint_arg("--count", arg, UINT64_MAX);
 			break;
@@ -122,6 +150,12 @@ static void parse_args(int argc, char **argv, struct recv_args *a)
 	if (from_given && !a->create)
 		cli_usage_error("--from says where a group made by --create "
 				"starts; it needs --create");
+	if (members && !a->shared)
+		cli_usage_error("--members goes with --shared");
+	if (a->shared && !a->create)
+		cli_usage_error("--shared says what kind of group --create "
+				"makes; it needs --create");
+	a->shared |= members;
 }
 
 /* Messages looked at (and written with one writev) at most per batch. */
@@ -241,7 +275,8 @@ static int write_batch(const struct out_batch *b, unsigned *done)
 #define RECV_RECOVERY_MS 100
 #define RECV_SETTLE_MS (2 * RECV_RECOVERY_MS + 300)
 
-/* 1 if the ring's tail is past the reader's cursor: a claim is pending. */
+/* 1 if the ring's tail is past the reader's cursor (of a member: past the
+ * first position no member has taken): a claim is pending. */
 static int claim_pending(struct ring *r, struct ring_reader *rd)
 {
 	struct ring_stats st;
@@ -249,6 +284,20 @@ static int claim_pending(struct ring *r, struct ring_reader *rd)
 	if (ring_stats(r, &st) < 0)
 		return 0;
 	return (int64_t)(st.tail - ring_reader_position(rd)) > 0;
+}
+
+/* 1 if a member of shared group @group is gone and left messages, which a
+ * member takes over once per recovery time; 0 for an exclusive group. A
+ * live member's messages, also a stopped one's, are its own: not counted. */
+static int dead_member_holds(struct ring *r, const char *group)
+{
+	struct ring_member_info m[RING_MEMBERS_MAX];
+	int n = ring_group_members(r, group, m, RING_MEMBERS_MAX, NULL), i;
+
+	for (i = 0; i < n && i < RING_MEMBERS_MAX; i++)
+		if (!m[i].alive && m[i].held)
+			return 1;
+	return 0;
 }
 
 /* Read, write, release until done; returns the exit status. */
@@ -270,10 +319,13 @@ static int receive(const struct recv_args *a, struct ring *r,
 			max = (unsigned)(a->count - done);
 		deadline = cli_deadline_after_ms(a->timeout_ms, &ts);
 		rc = ring_peek_batch(rd, msgs, max, flags, deadline);
-		if (rc == -EAGAIN && claim_pending(r, rd)) {
+		if (rc == -EAGAIN && (claim_pending(r, rd) ||
+				      dead_member_holds(r, a->group))) {
 			/* Draining, stopped at a claim not yet committed:
 			 * wait for it to commit, or for its dead owner's
-			 * claim to be skipped, before calling it drained. */
+			 * claim to be skipped, before calling it drained.
+			 * A member waits as well for what a dead member
+			 * left (taken over after the recovery time). */
 			deadline = cli_deadline_after_ms(RECV_SETTLE_MS, &ts);
 			rc = ring_peek_batch(rd, msgs, max, 0, deadline);
 			if (rc == -ETIMEDOUT)
@@ -335,6 +387,94 @@ static int receive(const struct recv_args *a, struct ring *r,
 	return status;
 }
 
+/*
+ * The pids of the live members of shared group @group as "1, 2, 3" in
+ * @buf (@len bytes, cut short if need be). Returns how many are alive, or
+ * a negative errno (-EMEDIUMTYPE: the group is not shared).
+ */
+static int live_member_pids(struct ring *r, const char *group, char *buf,
+			    size_t len)
+{
+	struct ring_member_info m[RING_MEMBERS_MAX];
+	int n = ring_group_members(r, group, m, RING_MEMBERS_MAX, NULL);
+	int i, alive = 0;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && i < RING_MEMBERS_MAX; i++) {
+		if (!m[i].alive)
+			continue;
+		if (o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%s%d",
+					      alive ? ", " : "", (int)m[i].pid);
+		alive++;
+	}
+	return n < 0 ? n : alive;
+}
+
+/*
+ * Join group @a->group of the ring at @path (open in @r) as its reader,
+ * or as a member of a shared group. Returns the reader; a shared group
+ * whose member limit is reached is reported as such (@r is closed, exits
+ * 1). Any other failure returns NULL, for cli_open_reader() to report.
+ */
+static struct ring_reader *join_group(const struct recv_args *a,
+				      const char *path, struct ring *r,
+				      unsigned flags)
+{
+	char esc[4 * RING_GROUP_NAME_MAX + 1], pids[1024];
+	struct ring_reader *rd;
+	unsigned limit = 0;
+	int rc;
+
+	rc = ring_reader_open(r, a->group, flags, &rd);
+	if (rc == 0)
+		return rd;
+	if (rc != -EBUSY ||
+	    ring_group_members(r, a->group, NULL, 0, &limit) < 0)
+		return NULL;
+	live_member_pids(r, a->group, pids, sizeof(pids));
+	ring_close(r);
+	cli_fail("%s: group '%s' is shared and its member limit of %u is "
+		 "reached (members: pids %s)", path,
+		 cli_printable(a->group, esc, sizeof(esc)), limit, pids);
+}
+
+/*
+ * Open the ring of @a into *@r and join its group (creating it with
+ * --create, shared with --shared). Returns the reader; every failure is
+ * reported in one line (exits 1).
+ */
+static struct ring_reader *open_group(const struct recv_args *a,
+				      struct ring **r)
+{
+	unsigned flags = (a->create ? RING_GROUP_CREATE | a->shared : 0) |
+			 a->from;
+	char esc[4 * RING_GROUP_NAME_MAX + 1];
+	struct ring_reader *rd = NULL;
+	char *path = cli_ring_path(a->ring);
+
+	if (cli_ring_open(path, 0, r) == 0) {
+		rd = join_group(a, path, *r, flags);
+		if (!rd)
+			ring_close(*r);
+	}
+	/* Anything else: cli_open_reader() opens again (it may work now)
+	 * and says what is wrong in the words the programs share. */
+	if (!rd)
+		rd = cli_open_reader(a->ring, a->group, flags, r);
+	if (a->shared &&
+	    ring_group_members(*r, a->group, NULL, 0, NULL) == -EMEDIUMTYPE) {
+		ring_reader_close(rd);
+		ring_close(*r);
+		cli_fail("%s: group '%s' exists and is not shared (--shared "
+			 "applies to a group that --create makes)", path,
+			 cli_printable(a->group, esc, sizeof(esc)));
+	}
+	free(path);
+	return rd;
+}
+
 /* Parse, open, receive. */
 int main(int argc, char **argv)
 {
@@ -348,9 +488,7 @@ int main(int argc, char **argv)
 	/* A closed output shows as EPIPE, so that nothing unwritten is
 	 * released. */
 	signal(SIGPIPE, SIG_IGN);
-	rd = cli_open_reader(args.ring, args.group,
-			     (args.create ? RING_GROUP_CREATE : 0) | args.from,
-			     &r);
+	rd = open_group(&args, &r);
 	ring_set_recovery_ms(r, RECV_RECOVERY_MS);
 	status = receive(&args, r, rd);
 	ring_reader_close(rd);

@@ -11,6 +11,10 @@
  * to be in the output (synced, when asked) are released.
  *
  * With --nats it publishes to NATS JetStream instead (ship_nats.h).
+ *
+ * A shared group (work sharing) is refused on both paths: its messages
+ * would be shared out among members, while a file has one writer and the
+ * JetStream window releases in position order from the group's cursor.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -434,6 +438,54 @@ static void set_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * Exit with one line if group @s->group of the ring at @path, open in @r
+ * (and read through @rd, or NULL), is shared: ring-ship must be the
+ * group's only reader. Both are closed first. Returns if it is not shared
+ * (or missing: the open that follows says so).
+ */
+static void refuse_shared(const struct shipper *s, const char *path,
+			  struct ring *r, struct ring_reader *rd)
+{
+	char esc[4 * RING_GROUP_NAME_MAX + 1];
+
+	if (ring_group_members(r, s->group, NULL, 0, NULL) < 0)
+		return;
+	if (rd)
+		ring_reader_close(rd);
+	ring_close(r);
+	cli_fail("%s: group '%s' is shared: ring-ship needs a group of its "
+		 "own (%s)", path, cli_printable(s->group, esc, sizeof(esc)),
+		 s->nats.urls ? "it publishes every message of the group in "
+				"order" : "its files have one writer");
+}
+
+/*
+ * Open the ring of @s into *@r and become the reader of its group
+ * (creating it with --create). A shared group is refused before joining
+ * it (a member would take a seat, and a full group would only say so),
+ * and again once joined, should it have been made anew meanwhile. Every
+ * failure is reported in one line (exits 1).
+ */
+static struct ring_reader *open_group(const struct shipper *s,
+				      struct ring **r)
+{
+	char *path = cli_ring_path(s->ring);
+	struct ring_reader *rd;
+	int rc;
+
+	rc = cli_ring_open(path, 0, r);
+	if (rc < 0)
+		cli_open_failed(path, rc);
+	refuse_shared(s, path, *r, NULL);
+	ring_close(*r);
+	rd = cli_open_reader(s->ring, s->group,
+			     s->create ? RING_GROUP_CREATE : 0, r);
+	refuse_shared(s, path, *r, rd);
+	free(path);
+	return rd;
+}
+
 /* Parse, open, ship, summarise. */
 int main(int argc, char **argv)
 {
@@ -448,8 +500,7 @@ int main(int argc, char **argv)
 		cli_fail("--nats: NATS JetStream support is not built in "
 			 "(install libnats-dev and rebuild)");
 	set_signals();
-	rd = cli_open_reader(s.ring, s.group,
-			     s.create ? RING_GROUP_CREATE : 0, &r);
+	rd = open_group(&s, &r);
 	if (s.nats.urls) {
 		rc = ship_nats_run(&s.nats, r, rd, &stop_requested,
 				   &report_requested);

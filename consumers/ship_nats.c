@@ -11,6 +11,10 @@
  * moment leaves every unacknowledged message in the ring; the next one
  * publishes it again under the same Nats-Msg-Id.
  *
+ * That needs the group to itself: a member of a shared group gets only the
+ * messages it takes, and another member's would never reach the window.
+ * ring-ship.c refuses a shared group before it calls ship_nats_run().
+ *
  * Flow control: at most --max-pending messages are unacknowledged; with
  * the window full the loop waits for an eighth of it to be acknowledged
  * (so that it re-reads the window in batches), and what does not fit

@@ -27,6 +27,11 @@ static void usage(void)
 	       "              [--groups N] [--processes N] [--mode OCTAL]\n"
 	       "              [--when-full wait|fail|drop] [--timestamps] "
 	       "[--group NAME]...\n"
+	       "                                 --group NAME:shared[:M]: a "
+	       "shared group, each\n"
+	       "                                 message to one of up to M "
+	       "members (1 to 64,\n"
+	       "                                 default 64)\n"
 	       "  info RING [--json]             format and sizes\n"
 	       "  stat RING [--json] [--watch SECS]\n"
 	       "                                 counters, groups, lag, "
@@ -40,6 +45,9 @@ static void usage(void)
 	       "ring (read-only)\n"
 	       "  rm RING                        remove the ring file\n"
 	       "  group RING add|rm|reset NAME [--from oldest|newest]\n"
+	       "  group RING add NAME --shared [--members M]\n"
+	       "                                 a shared group of up to M "
+	       "members\n"
 	       "  group RING list [--json]       names of the groups\n"
 	       "  --version                      the version of ringctl\n\n"
 	       "Sizes accept K, M and G suffixes. Exit status: 0 ok, 1 error, "
@@ -101,7 +109,100 @@ enum {
 	OPT_FROM,
 	OPT_DRY_RUN,
 	OPT_JSON,
+	OPT_SHARED,
+	OPT_MEMBERS,
 };
+
+/* A group that create makes: its name and its ring_group_create() flags. */
+struct group_spec {
+	char name[RING_GROUP_NAME_MAX + 1];
+	unsigned flags;
+};
+
+/*
+ * The member limit @s given with option @opt: 1 to RING_MEMBERS_MAX, as
+ * the RING_GROUP_MEMBERS() bits of a shared group's flags. Anything else
+ * is a usage error (exits with status 2).
+ */
+static unsigned members_arg(const char *opt, const char *s)
+{
+	uint64_t v;
+
+	if (cli_parse_uint(s, RING_MEMBERS_MAX, &v) || v < 1)
+		cli_usage_error("%s: '%s' is not a member limit from 1 to %d",
+				opt, s, RING_MEMBERS_MAX);
+	return RING_GROUP_MEMBERS(v);
+}
+
+/* 1 if the @len bytes at @s end with @suffix. */
+static int ends_with(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len >= n && !memcmp(s + len - n, suffix, n);
+}
+
+/*
+ * Parse the argument of create --group into @g: NAME (an exclusive
+ * group), NAME:shared (a shared group of up to RING_MEMBERS_MAX members)
+ * or NAME:shared:M (of up to M). A bad name or limit is a usage error.
+ */
+static void parse_group_spec(const char *arg, struct group_spec *g)
+{
+	size_t len = strlen(arg);
+	const char *colon = strrchr(arg, ':');
+	char opt[RING_GROUP_NAME_MAX + 64];
+
+	g->flags = RING_FROM_OLDEST;
+	if (ends_with(arg, len, ":shared")) {
+		g->flags |= RING_GROUP_SHARED;
+		len -= strlen(":shared");
+	} else if (colon && ends_with(arg, (size_t)(colon - arg), ":shared")) {
+		snprintf(opt, sizeof(opt), "--group %s", arg);
+		g->flags |= RING_GROUP_SHARED | members_arg(opt, colon + 1);
+		len = (size_t)(colon - arg) - strlen(":shared");
+	}
+	if (!len || len > RING_GROUP_NAME_MAX)
+		cli_usage_error("--group: a name of 1 to %d bytes",
+				RING_GROUP_NAME_MAX);
+	memcpy(g->name, arg, len);
+	g->name[len] = '\0';
+}
+
+/* A usage error if the last of the @n + 1 groups at @g was given before
+ * as another kind of group (shared or not, another member limit). */
+static void check_group_twice(const struct group_spec *g, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(g[i].name, g[n].name) && g[i].flags != g[n].flags)
+			cli_usage_error("--group: '%s' is given twice as "
+					"different kinds of group", g[n].name);
+}
+
+/*
+ * Make the @n groups at @g in the new ring @r at @path, and free @g (also
+ * before a failure is reported: exits 1).
+ */
+static void create_groups(struct ring *r, const char *path,
+			  struct group_spec *g, unsigned n)
+{
+	char name[RING_GROUP_NAME_MAX + 1];
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		rc = ring_group_create(r, g[i].name, g[i].flags);
+		if (rc < 0 && rc != -EEXIST) {
+			memcpy(name, g[i].name, sizeof(name));
+			free(g);
+			cli_fail("%s: group %s: %s", path, name,
+				 ring_strerror(rc));
+		}
+	}
+	free(g);
+}
 
 /* ringctl create RING [options] */
 int cmd_create(int argc, char **argv)
@@ -119,10 +220,10 @@ int cmd_create(int argc, char **argv)
 		{ "help", 'h', no_argument },
 		{ NULL, 0, 0 },
 	};
-	const char **groups = calloc((size_t)argc, sizeof(*groups));
+	struct group_spec *groups = calloc((size_t)argc, sizeof(*groups));
 	struct ring_config cfg;
 	struct cli_parser p;
-	unsigned n_groups = 0, i;
+	unsigned n_groups = 0;
 	const char *arg;
 	struct ring *r;
 	char *path, *end;
@@ -171,10 +272,8 @@ int cmd_create(int argc, char **argv)
 			cfg.flags |= RING_CFG_TIMESTAMPS;
 			break;
 		case OPT_GROUP:
-			if (!*arg || strlen(arg) > RING_GROUP_NAME_MAX)
-				cli_usage_error("--group: a name of 1 to %d "
-						"bytes", RING_GROUP_NAME_MAX);
-			groups[n_groups++] = arg;
+			parse_group_spec(arg, &groups[n_groups]);
+			check_group_twice(groups, n_groups++);
 			break;
 		case 'h':
 			usage();
@@ -185,6 +284,8 @@ int cmd_create(int argc, char **argv)
 		cli_usage_error("create needs exactly one RING");
 	path = cli_ring_path(cli_operand(&p, 0));
 	rc = ring_create(path, &cfg, 0, &r);
+	if (rc < 0)
+		free(groups);
 	if (rc == -EINVAL || rc == -EDOM)
 		cli_fail("%s: cannot create: %s", path, cli_config_problem(&cfg));
 	if (rc == -ENOSPC)
@@ -192,15 +293,9 @@ int cmd_create(int argc, char **argv)
 			 "for a ring of %" PRIu64 " bytes", path, cfg.capacity);
 	if (rc < 0)
 		cli_fail("%s: %s", path, ring_strerror(rc));
-	for (i = 0; i < n_groups; i++) {
-		rc = ring_group_create(r, groups[i], RING_FROM_OLDEST);
-		if (rc < 0 && rc != -EEXIST)
-			cli_fail("%s: group %s: %s", path, groups[i],
-				 ring_strerror(rc));
-	}
+	create_groups(r, path, groups, n_groups);
 	ring_close(r);
 	free(path);
-	free(groups);
 	return CLI_EXIT_OK;
 }
 
@@ -433,8 +528,23 @@ int ringctl_group_names(struct ring *r, const char *path,
 	return n;
 }
 
+/* Append to @b the mode of group @name: ,"shared":false, or
+ * ,"shared":true,"member_limit":M for a shared group. */
+static void group_mode_json(struct cli_buf *b, struct ring *r,
+			    const char *name)
+{
+	unsigned limit = 0;
+
+	if (ring_group_members(r, name, NULL, 0, &limit) < 0)
+		cli_buf_put(b, ",\"shared\":false", 15);
+	else
+		cli_buf_printf(b, ",\"shared\":true,\"member_limit\":%u",
+			       limit);
+}
+
 /* ringctl group RING list: one name per line, or a JSON array of objects
- * (name, cursor, lag_messages, reader_alive, reader_pid). */
+ * (name, cursor, lag_messages, reader_alive, reader_pid, shared and for a
+ * shared group member_limit). */
 static int group_list(struct ring *r, const char *path, int json)
 {
 	char (*names)[RING_GROUP_NAME_MAX + 1];
@@ -458,16 +568,43 @@ static int group_list(struct ring *r, const char *path, int json)
 		cli_buf_json_string(&b, gs.name, strlen(gs.name));
 		cli_buf_printf(&b, ",\"cursor\":%" PRIu64 ",\"released\":%"
 			       PRIu64 ",\"lag_messages\":%" PRIu64
-			       ",\"reader_alive\":%s,\"reader_pid\":%d}",
+			       ",\"reader_alive\":%s,\"reader_pid\":%d",
 			       gs.cursor, gs.released, gs.lag_messages,
 			       gs.reader_alive ? "true" : "false",
 			       (int)gs.reader_pid);
+		group_mode_json(&b, r, names[i]);
+		cli_buf_put(&b, "}", 1);
 	}
 	cli_buf_put(&b, "]\n", 2);
 	fwrite(b.data, 1, b.len, stdout);
 	free(b.data);
 	free(names);
 	return CLI_EXIT_OK;
+}
+
+/*
+ * The pids of the live members of shared group @name as "1, 2, 3" in @buf
+ * (@len bytes, cut short if need be). Returns the number of live members,
+ * or a negative errno (-EMEDIUMTYPE for a group that is not shared).
+ */
+static int live_member_pids(struct ring *r, const char *name, char *buf,
+			    size_t len)
+{
+	struct ring_member_info m[RING_MEMBERS_MAX];
+	int n = ring_group_members(r, name, m, RING_MEMBERS_MAX, NULL);
+	int i, alive = 0;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && i < RING_MEMBERS_MAX; i++) {
+		if (!m[i].alive)
+			continue;
+		if (o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%s%d",
+					      alive ? ", " : "", (int)m[i].pid);
+		alive++;
+	}
+	return n < 0 ? n : alive;
 }
 
 /* Say why a group command on @name failed with @rc; exits 1. */
@@ -481,6 +618,9 @@ static noreturn void group_failed(struct ring *r, const char *path,
 	if (rc == -ENOENT)
 		cli_fail("no group '%s' in %s (groups: %s)", esc, path,
 			 cli_group_names_text(r, list, sizeof(list)));
+	if (rc == -EBUSY && live_member_pids(r, name, list, sizeof(list)) > 0)
+		cli_fail("%s: group '%s' is shared and has live members "
+			 "(pids %s)", path, esc, list);
 	if (rc == -EBUSY && ring_group_stats(r, name, &gs) == 0 &&
 	    gs.reader_pid)
 		cli_fail("%s: group '%s' is being read by pid %d", path, esc,
@@ -490,18 +630,21 @@ static noreturn void group_failed(struct ring *r, const char *path,
 	cli_fail("%s: group '%s': %s", path, esc, ring_strerror(rc));
 }
 
-/* ringctl group RING add|rm|reset NAME [--from oldest|newest] | list */
+/* ringctl group RING add|rm|reset NAME [--from oldest|newest]
+ *                        [--shared [--members M]] | list [--json] */
 int cmd_group(int argc, char **argv)
 {
 	static const struct cli_option opts[] = {
 		{ "from", OPT_FROM, required_argument },
 		{ "json", OPT_JSON, no_argument },
+		{ "shared", OPT_SHARED, no_argument },
+		{ "members", OPT_MEMBERS, required_argument },
 		{ "help", 'h', no_argument },
 		{ NULL, 0, 0 },
 	};
 	static const char *const actions[] = { "add", "rm", "reset", "list",
 					       NULL };
-	unsigned from = RING_FROM_OLDEST;
+	unsigned from = RING_FROM_OLDEST, shared = 0, members = 0;
 	const char *arg, *name;
 	struct cli_parser p;
 	int key, action, rc, json = 0;
@@ -516,6 +659,10 @@ int cmd_group(int argc, char **argv)
 				       RING_FROM_OLDEST;
 		} else if (key == OPT_JSON) {
 			json = 1;
+		} else if (key == OPT_SHARED) {
+			shared = RING_GROUP_SHARED;
+		} else if (key == OPT_MEMBERS) {
+			members = members_arg("--members", arg);
 		} else {
 			usage();
 			exit(CLI_EXIT_OK);
@@ -529,6 +676,11 @@ int cmd_group(int argc, char **argv)
 		cli_usage_error("group list takes no NAME");
 	if (action != 3 && json)
 		cli_usage_error("--json applies to group list only");
+	if (action != 0 && (shared || members))
+		cli_usage_error("--shared and --members apply to group add "
+				"only");
+	if (members && !shared)
+		cli_usage_error("--members goes with --shared");
 	if (action != 3 && cli_operand_count(&p) != 3)
 		cli_usage_error("group %s needs exactly one NAME",
 				actions[action]);
@@ -539,7 +691,7 @@ int cmd_group(int argc, char **argv)
 			 &path);
 	switch (action) {
 	case 0:
-		rc = ring_group_create(r, name, from);
+		rc = ring_group_create(r, name, from | shared | members);
 		break;
 	case 1:
 		rc = ring_group_remove(r, name);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * ringctl_stat.c - "ringctl stat": a ring's counters, its groups and its
- * attached processes, as text or JSON, once or every SECS seconds (with
- * rates) until SIGINT.
+ * ringctl_stat.c - "ringctl stat": a ring's counters, its groups (and the
+ * members of shared groups) and its attached processes, as text or JSON,
+ * once or every SECS seconds (with rates) until SIGINT.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,10 +16,19 @@
 #include "cli.h"
 #include "ringctl.h"
 
+/* The mode of one group and, for a shared group, its seats in use. */
+struct group_seats {
+	int shared;			/* 1 for a shared group */
+	unsigned limit;			/* its member limit */
+	int n;				/* seats in use, entries of m */
+	struct ring_member_info *m;	/* RING_MEMBERS_MAX entries, or NULL */
+};
+
 /* One reading of the ring, its groups and its attached processes. */
 struct snapshot {
 	struct ring_stats ring;
 	struct ring_group_stats *groups;
+	struct group_seats *seats;	/* one per entry of groups */
 	int n_groups;
 	struct ring_proc_info *procs;
 	int n_procs;
@@ -65,9 +74,42 @@ static void take_procs(struct ring *r, const char *path, struct snapshot *s)
 	s->n_procs = n;
 }
 
+/*
+ * Read the mode of group @name into @gs and, for a shared group, its
+ * seats in use (ring_group_members). A group that is not shared, or was
+ * removed meanwhile, shows as not shared.
+ */
+static void take_seats(struct ring *r, const char *path, const char *name,
+		       struct group_seats *gs)
+{
+	int n;
+
+	memset(gs, 0, sizeof(*gs));
+	gs->m = calloc(RING_MEMBERS_MAX, sizeof(*gs->m));
+	if (!gs->m)
+		cli_fail("out of memory");
+	n = ring_group_members(r, name, gs->m, RING_MEMBERS_MAX, &gs->limit);
+	if (n == -EMEDIUMTYPE || n == -ENOENT) {
+		free(gs->m);
+		gs->m = NULL;
+		return;
+	}
+	if (n < 0) {
+		free(gs->m);
+		cli_fail("%s: group %s: %s", path, name, ring_strerror(n));
+	}
+	gs->shared = 1;
+	gs->n = n < RING_MEMBERS_MAX ? n : RING_MEMBERS_MAX;
+}
+
 /* Free what take_snapshot() allocated. */
 static void free_snapshot(struct snapshot *s)
 {
+	int i;
+
+	for (i = 0; i < s->n_groups; i++)
+		free(s->seats[i].m);
+	free(s->seats);
 	free(s->groups);
 	free(s->procs);
 }
@@ -99,12 +141,13 @@ static void take_snapshot(struct ring *r, const char *path,
 		cli_fail("%s: %s", path, ring_strerror(rc));
 	n = ringctl_group_names(r, path, &names);
 	s->groups = calloc((size_t)n + 1, sizeof(*s->groups));
-	if (!s->groups)
+	s->seats = calloc((size_t)n + 1, sizeof(*s->seats));
+	if (!s->groups || !s->seats)
 		cli_fail("out of memory");
 	for (i = 0; i < n; i++) {
 		/* A group removed meanwhile is left out. */
 		if (ring_group_stats(r, names[i], &s->groups[k]) == 0)
-			k++;
+			take_seats(r, path, names[i], &s->seats[k++]);
 	}
 	s->n_groups = k;
 	take_procs(r, path, s);
@@ -186,6 +229,89 @@ static void procs_json(struct cli_buf *b, const struct snapshot *s)
 	cli_buf_put(b, "]", 1);
 }
 
+/* The number of live members among the seats of @gs. */
+static int live_members(const struct group_seats *gs)
+{
+	int i, alive = 0;
+
+	for (i = 0; i < gs->n; i++)
+		alive += gs->m[i].alive != 0;
+	return alive;
+}
+
+/* Print the reader column of a shared group: its live members, its limit. */
+static void print_members_summary(const struct group_seats *gs)
+{
+	int alive = live_members(gs);
+
+	if (alive)
+		printf("shared: %d member%s alive (limit %u)", alive,
+		       alive == 1 ? "" : "s", gs->limit);
+	else
+		printf("shared: no member alive (limit %u)", gs->limit);
+}
+
+/*
+ * Print shared group @g's seats in use as text: a heading with its member
+ * limit and lag, then per seat the member's pid, whether it is alive, the
+ * stretch of positions it holds (from..to, to excluded), the messages in
+ * that stretch and the messages released from the seat.
+ */
+static void print_seats_text(const struct ring_group_stats *g,
+			     const struct group_seats *gs)
+{
+	char esc[4 * RING_GROUP_NAME_MAX + 1], held[48];
+	const struct ring_member_info *m;
+	int i;
+
+	printf("shared group '%s': member limit %u, lag %" PRIu64
+	       " messages, ", cli_printable(g->name, esc, sizeof(esc)),
+	       gs->limit, g->lag_messages);
+	if (!gs->n) {
+		printf("no seat in use\n");
+		return;
+	}
+	printf("%d seat%s in use:\n", gs->n, gs->n == 1 ? "" : "s");
+	printf("  %-8s %-5s %-27s %8s %12s\n", "pid", "alive",
+	       "holds (positions)", "messages", "released");
+	for (i = 0; i < gs->n; i++) {
+		m = &gs->m[i];
+		if (m->held_to != m->held_from)
+			snprintf(held, sizeof(held), "%" PRIu64 "..%" PRIu64,
+				 m->held_from, m->held_to);
+		else
+			snprintf(held, sizeof(held), "-");
+		printf("  %-8d %-5s %-27s %8" PRIu64 " %12" PRIu64 "\n",
+		       (int)m->pid, m->alive ? "yes" : "no", held, m->held,
+		       m->released);
+	}
+}
+
+/* Append a group's mode @gs to @b as JSON members: "shared", and for a shared
+ * group "member_limit" and "members" (an array of its seats in use). */
+static void seats_json(struct cli_buf *b, const struct group_seats *gs)
+{
+	const struct ring_member_info *m;
+	int i;
+
+	if (!gs->shared) {
+		cli_buf_put(b, ",\"shared\":false", 15);
+		return;
+	}
+	cli_buf_printf(b, ",\"shared\":true,\"member_limit\":%u,"
+		       "\"members\":[", gs->limit);
+	for (i = 0; i < gs->n; i++) {
+		m = &gs->m[i];
+		cli_buf_printf(b, "%s{\"pid\":%d,\"alive\":%s,\"held_from\":%"
+			       PRIu64 ",\"held_to\":%" PRIu64 ",\"held\":%"
+			       PRIu64 ",\"released\":%" PRIu64 "}",
+			       i ? "," : "", (int)m->pid,
+			       m->alive ? "true" : "false", m->held_from,
+			       m->held_to, m->held, m->released);
+	}
+	cli_buf_put(b, "]", 1);
+}
+
 /* Print @s as text; rates against @prev when given. */
 static void print_text(const char *path, const struct snapshot *s,
 		       const struct snapshot *prev)
@@ -228,7 +354,9 @@ static void print_text(const char *path, const struct snapshot *s,
 		printf("%-20s %12" PRIu64 " %12" PRIu64 "  ",
 		       cli_printable(g->name, esc, sizeof(esc)), g->released,
 		       g->lag_messages);
-		if (g->reader_alive)
+		if (s->seats[i].shared)
+			print_members_summary(&s->seats[i]);
+		else if (g->reader_alive)
 			printf("alive (pid %d)", (int)g->reader_pid);
 		else if (g->reader_pid)
 			printf("no reader (last: pid %d)", (int)g->reader_pid);
@@ -245,16 +373,20 @@ static void print_text(const char *path, const struct snapshot *s,
 		printf("%-20s %12" PRIu64 " %12" PRIu64 "\n",
 		       cli_printable(s->groups[i].name, esc, sizeof(esc)),
 		       s->groups[i].cursor, s->groups[i].lag_slots);
+	for (i = 0; i < s->n_groups; i++)
+		if (s->seats[i].shared)
+			print_seats_text(&s->groups[i], &s->seats[i]);
 	for (i = 0; i < s->n_groups; i++) {
 		const struct ring_group_stats *g = &s->groups[i];
 
 		if (g->reader_alive || !g->lag_messages)
 			continue;
 		cli_printable(g->name, esc, sizeof(esc));
-		printf("warning: group '%s' has no reader and holds %" PRIu64
+		printf("warning: group '%s' has no %s and holds %" PRIu64
 		       " messages; producers wait for it once the ring is full "
 		       "(read it, or remove it: ringctl group %s rm %s)\n",
-		       esc, g->lag_messages, path, esc);
+		       esc, s->seats[i].shared ? "live member" : "reader",
+		       g->lag_messages, path, esc);
 	}
 }
 
@@ -309,6 +441,7 @@ static void print_json(const char *path, const struct snapshot *s,
 		if (pg)
 			cli_buf_printf(&b, ",\"released_per_sec\":%.1f",
 				       rate(g->released, pg->released, dt));
+		seats_json(&b, &s->seats[i]);
 		cli_buf_put(&b, "}", 1);
 	}
 	cli_buf_put(&b, "]}\n", 3);
