@@ -22,7 +22,9 @@
 # how many cores other work kept busy while it ran ('other': the machine's
 # busy time from /proc/stat less this script's children's, per second of
 # the round); the medians are given over all rounds and over the quiet
-# ones (other < QUIET, default 0.25 cores).
+# ones (other < QUIET, default 0.25 cores). With WAIT_QUIET=S each round
+# first waits up to S seconds for a 2-second stretch in which other work
+# uses under QUIET cores (on a machine shared with other jobs).
 #
 # Every ring-bench run checks that the members together received every
 # message exactly once (count, sum, sum of squares); a run that fails is
@@ -30,7 +32,7 @@
 #
 # Environment: ROUNDS (default 7), RUN_SECONDS per run (default 0.5),
 # PINGS per placement check (default 20000), MEMBERS (default "1 2 4"),
-# QUIET (default 0.25),
+# QUIET (default 0.25), WAIT_QUIET (default 0: no wait),
 # MEMBERS_CSV (a file for the per-round rates and ratios; none by default),
 # RING_BENCH_BIN, RING_CEILING_BIN.
 set -u
@@ -43,6 +45,7 @@ RUN_SECONDS=${RUN_SECONDS:-0.5}
 PINGS=${PINGS:-20000}
 MEMBERS=${MEMBERS:-1 2 4}
 QUIET=${QUIET:-0.25}
+WAIT_QUIET=${WAIT_QUIET:-0}
 CSV=${MEMBERS_CSV:-}
 export RING_BENCH_TIMEOUT=${RING_BENCH_TIMEOUT:-120}
 
@@ -135,6 +138,20 @@ cpu_ticks() {
 	echo "$busy $children $(date +%s%N)"
 }
 
+# wait_quiet: wait up to WAIT_QUIET seconds for 2 seconds in which other
+# work uses under QUIET cores (nothing of ours runs meanwhile).
+wait_quiet() {
+	local end=$((SECONDS + WAIT_QUIET)) b0 b1
+	while ((SECONDS < end)); do
+		b0=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat)
+		sleep 2
+		b1=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat)
+		awk -v d="$((b1 - b0))" -v hz="$HZ" -v q="$QUIET" \
+			'BEGIN { exit !(d / hz / 2 < q) }' && return 0
+	done
+	return 1
+}
+
 CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 echo "bench-members on $(nproc) cores, ${CPU:-unknown CPU}, $(uname -r), $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "$ROUNDS rounds, runs of about $RUN_SECONDS s; 64-byte payloads, 1 MiB ring, 1 producer"
@@ -155,6 +172,7 @@ echo
 REVERSED=$(echo "$NAMES" | tac)
 for ((r = 1; r <= ROUNDS; r++)); do
 	if ((r % 2)); then order=A; list=$NAMES; else order=B; list=$REVERSED; fi
+	[ "$WAIT_QUIET" != 0 ] && wait_quiet
 	read -r ns0 place0 <<<"$(placement)"
 	read -r busy0 kids0 t0 <<<"$(cpu_ticks)"
 	declare -A V=()

@@ -64,7 +64,8 @@ bench-compare: $(BIN)/ring-bench $(BUILD)/bench-ceiling/ring-ceiling
 # A shared group read by 1, 2 and 4 members against one exclusive reader,
 # spinning and blocking, in interleaved rounds (bench/members.sh): each
 # round's rates and the medians of the per-round ratios. ROUNDS=N (default
-# 7), RUN_SECONDS=S (default 0.5), MEMBERS="1 2 4", MEMBERS_CSV=file.
+# 7), RUN_SECONDS=S (default 0.5), MEMBERS="1 2 4", MEMBERS_CSV=file,
+# WAIT_QUIET=S (wait up to S s before each round for other work to stop).
 .PHONY: bench-members
 bench-members: $(BIN)/ring-bench $(BUILD)/bench-ceiling/ring-ceiling
 	RING_BENCH_BIN=$(BIN)/ring-bench \
