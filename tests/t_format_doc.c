@@ -53,6 +53,7 @@ static struct field fields[] = {
 	F(rl_group, max_members), F(rl_group, seats_hi),
 	F(rl_seat, owner), F(rl_seat, owner_ns), F(rl_seat, pid),
 	F(rl_seat, hold), F(rl_seat, hold_end), F(rl_seat, released),
+	F(rl_seat, pending),
 	F(rl_proc, state), F(rl_proc, pid), F(rl_proc, role), F(rl_proc, tid),
 	F(rl_proc, committed), F(rl_proc, aborted), F(rl_proc, dropped),
 	F(rl_proc, attach_ns), F(rl_proc, sleeping), F(rl_proc, group),
@@ -290,7 +291,8 @@ int main(void)
 	   "header sizes and the timestamp flag");
 	ok(sizeof(struct rl_group) == 128 && sizeof(struct rl_proc) == 128 &&
 	   says("entries of 128 bytes") && sizeof(struct rl_seat) == 64 &&
-	   RL_MEMBERS_MAX == 64 && says("64 seats of 64 bytes") && sizeof(struct rl_hot) == 384 &&
+	   RL_MEMBERS_MAX == 64 && says("64 seats of 64 bytes") &&
+	   RL_NEXT_TAG_BITS == 8 && says("<< 8 | ") && sizeof(struct rl_hot) == 384 &&
 	   says("round(384)") && says("hot_off + 320") &&
 	   offsetof(struct rl_hot, table_owner) == 320 &&
 	   says("<< 42") && says("2^41") && RL_LEASE_LOCKED == 1,

@@ -186,7 +186,7 @@ static void check_shared(struct ring *r, struct ring_check_report *rep,
 			 uint32_t gi, uint64_t c, uint64_t tail, bool fix)
 {
 	struct rl_group *g = &r->groups[gi];
-	uint64_t n = load_acquire(&g->next);
+	uint64_t n = rl_shared_next(r, gi);
 	uint32_t hi = load_relaxed(&g->seats_hi);
 
 	if (pos_diff(n, c) < 0 || pos_diff(n, tail) > 0) {
@@ -194,7 +194,7 @@ static void check_shared(struct ring *r, struct ring_check_report *rep,
 			g->name, (unsigned long long)n, (unsigned long long)c,
 			(unsigned long long)tail);
 		if (fix) {
-			store_release(&g->next, c);
+			rl_shared_set_next(r, gi, c);
 			n = c;
 			rep->repaired++;
 		}

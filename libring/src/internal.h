@@ -251,6 +251,9 @@ int rl_member_poll(struct ring_reader *rd, ring_handler_fn fn, void *arg,
 int rl_member_skip(struct ring_reader *rd);
 uint64_t rl_member_position(const struct ring_reader *rd);
 bool rl_shared_alive(struct ring *r, uint32_t gi);
+/* A shared group's next position, and setting it (repair: not a claim). */
+uint64_t rl_shared_next(struct ring *r, uint32_t gi);
+void rl_shared_set_next(struct ring *r, uint32_t gi, uint64_t pos);
 uint64_t rl_shared_released(struct ring *r, uint32_t gi);
 /* What rl_message_at() found at a position. */
 enum { AT_NOTHING = 0, AT_MESSAGE = 1, AT_SKIP = 2 };

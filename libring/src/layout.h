@@ -153,7 +153,9 @@ struct rl_group {
 	uint64_t released; /* messages released */
 	uint32_t owner_ns; /* pid namespace of the lease's owner */
 	uint32_t mode;	   /* RL_GROUP_EXCLUSIVE or RL_GROUP_SHARED */
-	uint64_t next;	   /* shared: the next position no member has taken */
+	uint64_t next;	   /* shared: the next position no member has taken,
+			    * << RL_NEXT_TAG_BITS | the seat + 1 whose claim
+			    * moved it there (0: not a claim) */
 	uint32_t max_members; /* shared: seats that may be live at once */
 	uint32_t seats_hi; /* shared: seats [0, seats_hi) have been used */
 	uint8_t pad_cursor[RL_CACHELINE - 40];
@@ -162,12 +164,14 @@ static_assert(offsetof(struct rl_group, cursor) == RL_CACHELINE, "H9");
 static_assert(sizeof(struct rl_group) == 2 * RL_CACHELINE, "group size");
 
 #define RL_MEMBERS_MAX 64u /* seats per group in the member table */
+#define RL_NEXT_TAG_BITS 8u /* low bits of rl_group.next: the claiming seat */
 
 /*
  * A seat of a shared group: one member's. Its holder holds its lease (the
  * owner word, and an OFD write lock on the seat's first byte). @hold is 0
  * when the seat holds no message, else the lowest position it has taken
  * and not released, plus one; [hold - 1, hold_end) is the stretch it holds.
+ * @pending says the stretch is a claim that may have failed (shared.c).
  * The stretch outlives its holder: whoever takes the seat's lease next
  * (a joining member, or a member rescuing a dead one's messages) owns it.
  */
@@ -178,7 +182,9 @@ struct rl_seat {
 	uint64_t hold;	   /* 0, or first unreleased position held + 1 */
 	uint64_t hold_end; /* end of the stretch held */
 	uint64_t released; /* messages released from this seat */
-	uint8_t pad[RL_CACHELINE - 40];
+	uint64_t pending;  /* 0, or the next word a claim of the holder's
+			    * stores, until it is known to have succeeded */
+	uint8_t pad[RL_CACHELINE - 48];
 };
 static_assert(sizeof(struct rl_seat) == RL_CACHELINE, "H9: a line per seat");
 

@@ -23,6 +23,7 @@
 #define load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define load_relaxed(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define load_seq_cst(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define store_relaxed(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 /*
  * Full barrier: orders earlier stores before later loads (Dekker). On x86 a

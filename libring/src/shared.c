@@ -15,9 +15,21 @@
  *   moves from one seat to another.
  *
  * Taking (claim()): read next (n), walk the committed messages from n to
- * e, store hold_end = e and hold = n + 1 (R16), then CAS next n -> e (R15).
- * A scan that reads next after the CAS sees the hold (A15). A failed CAS
- * clears the hold again at once.
+ * e, store hold_end = e, pending = (e, seat) and hold = n + 1 (R16), then
+ * CAS next n -> (e, seat) (R15), then clear pending. A scan that reads
+ * next after the CAS sees the hold (A15). A failed CAS clears the hold
+ * again at once.
+ *
+ * The next word carries, beside the position, the seat whose claim moved
+ * it there (next_word()). That is what tells a claim that succeeded from
+ * one that failed when its member died between the hold and clearing
+ * pending: whoever moves next on from (e, s) first clears seat s's
+ * pending if it is still (e, s) (confirm_claim(), R17), so a seat's
+ * pending claim succeeded if and only if next is still (e, s) or pending
+ * was cleared by somebody else (claim_succeeded()). A failed claim's hold
+ * is cleared, never handed out: it may lie behind the cursor already (a
+ * scan that read the seat before the hold was stored can raise the cursor
+ * past it), and the messages are another member's.
  *
  * The cursor (advance()): read next, then every seat's hold; the cursor is
  * the smallest of next and the holds' first positions, raised by CAS and
@@ -37,10 +49,10 @@
  * The stretch stays in its seat, so no scan can miss it while it changes
  * hands. A live member's lease, also a stopped one's, is never taken, so
  * its messages are never handed out again. A stretch is checked before it
- * is delivered again: cursor <= first < end <= next; anything else is the
- * hold of a claim whose CAS failed (its member died between the hold and
- * the CAS) and is cleared. A member killed between its CAS and the hold's
- * last update leaves messages that are delivered again: at least once.
+ * is delivered again: the claim succeeded (above), and cursor <= first <
+ * end <= next (a damaged seat is cleared). A member killed after its CAS
+ * and before it released leaves messages that are delivered again: at
+ * least once, and only those.
  *
  * Seats and the group's lease: the group's lease is the lock under which
  * members join and under which the group is removed or reset (those refuse
@@ -88,6 +100,97 @@ static uint32_t member_limit(const struct rl_group *g)
 	return m == 0 || m > RL_MEMBERS_MAX ? RL_MEMBERS_MAX : m;
 }
 
+/* The next word of position @pos moved there by a claim of seat @tag - 1
+ * (tag 0: not a claim). The position keeps its low 56 bits. */
+static uint64_t next_word(uint64_t pos, uint32_t tag)
+{
+	return pos << RL_NEXT_TAG_BITS | tag;
+}
+
+static uint32_t next_tag(uint64_t w)
+{
+	return (uint32_t)(w & ((1u << RL_NEXT_TAG_BITS) - 1));
+}
+
+/* The full position of next word @w, by @ref, a position within 2^55 of
+ * it: the group's cursor (at most a ring behind next, and never ahead of
+ * it by more than the distance next moved since @w was read). */
+static uint64_t next_pos(uint64_t w, uint64_t ref)
+{
+	const unsigned bits = 64 - RL_NEXT_TAG_BITS;
+	uint64_t d = ((w >> RL_NEXT_TAG_BITS) - ref) & ((1ull << bits) - 1);
+
+	if (d >> (bits - 1)) /* negative: sign-extend */
+		d |= ~((1ull << bits) - 1);
+	return ref + d;
+}
+
+/* Load the group's next word into *@w; returns its position. */
+static uint64_t load_next(struct rl_group *g, uint64_t *w)
+{
+	/* A15: pairs with R15 in claim(): the holds stored before every
+	 * claim up to this value of next are seen after it. */
+	*w = load_acquire(&g->next);
+	/* Any cursor will do as the reference (see next_pos()). */
+	return next_pos(*w, load_relaxed(&g->cursor));
+}
+
+uint64_t rl_shared_next(struct ring *r, uint32_t gi)
+{
+	uint64_t w;
+
+	return load_next(&r->groups[gi], &w);
+}
+
+void rl_shared_set_next(struct ring *r, uint32_t gi, uint64_t pos)
+{
+	/* R15' (as the CAS in claim()): not a claim, nothing to confirm. */
+	store_release(&r->groups[gi].next, next_word(pos, 0));
+}
+
+/*
+ * Before moving next on from word @w: if a seat's claim put it there and
+ * its pending still says so, clear it, so that the claim is known to have
+ * succeeded once next has moved on (claim_succeeded()).
+ */
+static void confirm_claim(struct ring *r, uint32_t gi, uint64_t w)
+{
+	uint32_t t = next_tag(w);
+	struct rl_seat *st;
+
+	if (!t || t > RL_MEMBERS_MAX)
+		return;
+	st = rl_seat_of(r, gi, t - 1);
+	/* R17: before the CAS of next that follows; pairs with A17 in
+	 * claim_succeeded(). A pending of another claim is left alone. */
+	if (load_relaxed(&st->pending) == w)
+		cas_seq_cst(&st->pending, w, 0);
+}
+
+/* Move next from word @w to position @to (a claim of seat @tag - 1, or 0);
+ * true if it moved. */
+static bool move_next(struct ring *r, uint32_t gi, uint64_t w, uint64_t to,
+		      uint32_t tag)
+{
+	confirm_claim(r, gi, w);
+	/* R15: pairs with A15 in load_next(); after the holds and R17. */
+	return cas_seq_cst(&r->groups[gi].next, w, next_word(to, tag));
+}
+
+/*
+ * Seat @st's pending claim (word @p, its member gone: the lease is this
+ * thread's): did its CAS of next succeed?
+ */
+static bool claim_succeeded(struct rl_group *g, struct rl_seat *st, uint64_t p)
+{
+	/* A15 (as in load_next()): seq_cst, after the pending read. */
+	if (load_seq_cst(&g->next) == p)
+		return true; /* it moved next there, and nobody moved it on */
+	/* A17: pairs with R17 in confirm_claim(): whoever moved next on from
+	 * p cleared pending before; still p means next never was p. */
+	return load_seq_cst(&st->pending) != p;
+}
+
 static int seat_try(struct ring *r, uint32_t gi, uint32_t s)
 {
 	struct rl_seat *st = rl_seat_of(r, gi, s);
@@ -119,9 +222,7 @@ static bool seat_alive(struct ring *r, uint32_t gi, uint32_t s)
 static void advance(struct ring *r, uint32_t gi)
 {
 	struct rl_group *g = &r->groups[gi];
-	/* A15: pairs with R15 in claim(): the holds stored before every
-	 * claim up to this value of next are seen below. */
-	uint64_t n = load_acquire(&g->next);
+	uint64_t w, n = load_next(g, &w); /* A15 */
 	uint32_t hi = seats_used(g);
 	uint64_t c = n, cur;
 
@@ -166,7 +267,7 @@ static bool stretch_valid(struct ring *r, struct rl_group *g, uint64_t from,
 	/* A2' (as A2 in scan_min()); the cursor cannot pass a hold that
 	 * is in the seat table, so it stays at or below from. */
 	uint64_t cur = load_acquire(&g->cursor);
-	uint64_t n = load_acquire(&g->next);
+	uint64_t w, n = load_next(g, &w); /* A15 */
 
 	return pos_diff(from, cur) >= 0 && pos_diff(end, from) > 0 &&
 	       pos_diff(n, end) >= 0 && end - from <= r->geo.slot_count;
@@ -184,6 +285,9 @@ static void take_seat(struct ring_reader *rd, uint32_t s, int locked)
 	/* A6 (the lease taken, lease.c): what the last holder stored. */
 	uint64_t h = load_acquire(&st->hold);
 	uint64_t e = load_relaxed(&st->hold_end);
+	/* Stored before the hold (R16): the claim of this hold, if any. */
+	uint64_t p = load_relaxed(&st->pending);
+	bool ok = h && (!p || claim_succeeded(g, st, p));
 
 	rd->seat = s;
 	rd->seat_locked = locked;
@@ -192,18 +296,21 @@ static void take_seat(struct ring_reader *rd, uint32_t s, int locked)
 		/* R14: pairs with A14 in seats_used(); before any claim. */
 		store_release(&g->seats_hi, s + 1);
 	rd->taken_i = rd->taken_n = 0; /* an inherited stretch is walked */
-	if (h && stretch_valid(r, g, h - 1, e)) {
+	if (ok && stretch_valid(r, g, h - 1, e)) {
 		rd->pos = h - 1;
 		rd->end = e;
+		store_relaxed(&st->pending, 0); /* known: the seat's */
 		return;
 	}
 	rd->pos = rd->end = 0;
-	if (h) { /* a failed claim's hold: not the seat's */
+	if (h) { /* a failed claim's hold (or damage): not the seat's */
 		/* R16 (as in publish_hold()): nothing held. */
 		store_release(&st->hold, 0);
 		full_fence();
 		advance(r, rd->gidx);
 	}
+	/* After the hold: a pending without a hold is no claim. */
+	store_relaxed(&st->pending, 0);
 }
 
 /*
@@ -269,8 +376,8 @@ static int claim(struct ring_reader *rd, unsigned max, uint64_t *at)
 	if (max > RL_TAKEN_MAX)
 		max = RL_TAKEN_MAX;
 	for (;;) {
-		/* A15' (as A15): the messages before next are taken. */
-		uint64_t n = load_acquire(&g->next), e = n;
+		/* A15 (load_next()): the messages before next are taken. */
+		uint64_t w, n = load_next(g, &w), e = n, pw;
 		unsigned k = 0;
 		int rc = AT_NOTHING;
 
@@ -287,18 +394,22 @@ static int claim(struct ring_reader *rd, unsigned max, uint64_t *at)
 		if (e == n) {
 			*at = n;
 			/* Taken and reused meanwhile, perhaps: look again.
-			 * A15' (as above). */
-			if (load_acquire(&g->next) != n)
+			 * A15 (as in load_next()). */
+			if (load_acquire(&g->next) != w)
 				continue;
 			return rc < 0 ? rc : 0;
 		}
+		pw = next_word(e, rd->seat + 1);
 		store_relaxed(&st->hold_end, e);
-		/* R16 (as in publish_hold()); R15 below orders it first. */
+		store_relaxed(&st->pending, pw);
+		/* R16 (as in publish_hold()): end and pending first; R15
+		 * below orders all three before the stretch is taken. */
 		store_release(&st->hold, n + 1);
 		RL_SCHED("member:hold");
-		/* R15: the hold before the stretch is taken; pairs with A15
-		 * in advance(). */
-		if (cas_seq_cst(&g->next, n, e)) {
+		if (move_next(r, rd->gidx, w, e, rd->seat + 1)) {
+			RL_SCHED("member:taken");
+			/* Known to have succeeded: the seat's own word. */
+			store_release(&st->pending, 0);
 			rd->pos = n;
 			rd->end = e;
 			rd->taken_i = 0;
@@ -306,8 +417,10 @@ static int claim(struct ring_reader *rd, unsigned max, uint64_t *at)
 			return 1;
 		}
 		/* Another member took it: this hold is nobody's. R16 (as
-		 * in publish_hold()). */
+		 * in publish_hold()); the hold before pending, so that a
+		 * hold never stays without its pending. */
 		store_release(&st->hold, 0);
+		store_relaxed(&st->pending, 0);
 		full_fence();
 		advance(r, rd->gidx);
 	}
@@ -367,7 +480,7 @@ static int member_next(struct ring_reader *rd, struct ring_msg *msgs,
 	struct ring *r = rd->r;
 	struct rl_group *g = &r->groups[rd->gidx];
 	uint64_t recovery = (uint64_t)r->recovery_ms * 1000000ull;
-	uint64_t dl = UINT64_MAX, at, skip_to, now;
+	uint64_t dl = UINT64_MAX, at, skip_to, now, w;
 	bool have_dl = false;
 	uint32_t spun = 0;
 	int rc;
@@ -400,7 +513,7 @@ static int member_next(struct ring_reader *rd, struct ring_msg *msgs,
 		 * left the cursor short of where it belongs; producers may be
 		 * waiting on it. Whoever waits raises it. A15' (as in
 		 * claim()); the cursor is only compared. */
-		if (load_relaxed(&g->cursor) != load_acquire(&g->next))
+		if (load_relaxed(&g->cursor) != load_next(g, &w)) /* A15 */
 			advance(r, rd->gidx);
 		/* Asleep, look for dead members' messages now and then. */
 		rc = rl_reader_wait(rd, at, flags, dl,
@@ -409,7 +522,8 @@ static int member_next(struct ring_reader *rd, struct ring_msg *msgs,
 		if (rc == 1) {
 			/* A dead producer's claim at next: nothing to
 			 * deliver, so nobody holds it. */
-			if (cas_seq_cst(&g->next, at, skip_to)) {
+			if (load_next(g, &w) == at && /* A15 */
+			    move_next(r, rd->gidx, w, skip_to, 0)) {
 				full_fence();
 				advance(r, rd->gidx);
 			}
@@ -569,7 +683,7 @@ int rl_member_skip(struct ring_reader *rd)
 	struct ring *r = rd->r;
 	struct rl_group *g = &r->groups[rd->gidx];
 	/* A7r: pairs with R7 in claim() (produce.c). */
-	uint64_t tail = load_acquire(&r->hot->tail), from, to;
+	uint64_t tail = load_acquire(&r->hot->tail), from, to, w;
 
 	rd->peeked = 0;
 	rd->taken_i = rd->taken_n = 0;
@@ -582,12 +696,11 @@ int rl_member_skip(struct ring_reader *rd)
 		publish_hold(rd);
 		return (int)(to - from > INT32_MAX ? INT32_MAX : to - from);
 	}
-	/* A15' (as in claim()). */
-	from = load_acquire(&g->next);
+	from = load_next(g, &w); /* A15 */
 	if (pos_diff(tail, from) <= 0)
 		return 0;
 	to = rl_next_known_start(r, from, tail);
-	if (!cas_seq_cst(&g->next, from, to))
+	if (!move_next(r, rd->gidx, w, to, 0))
 		return 0; /* taken meanwhile: nothing to skip */
 	full_fence();
 	advance(r, rd->gidx);
@@ -598,8 +711,7 @@ uint64_t rl_member_position(const struct ring_reader *rd)
 {
 	if (rd->pos != rd->end)
 		return rd->pos;
-	/* A15' (as in claim()). */
-	return load_acquire(&rd->r->groups[rd->gidx].next);
+	return rl_shared_next(rd->r, rd->gidx); /* A15 */
 }
 
 int rl_member_open(struct ring *r, uint32_t gi, struct ring_reader *rd)
@@ -678,6 +790,7 @@ void rl_shared_init(struct ring *r, uint32_t gi, unsigned flags)
 		store_relaxed(&st->hold_end, 0);
 		store_relaxed(&st->released, 0);
 		store_relaxed(&st->pid, 0);
+		store_relaxed(&st->pending, 0);
 	}
 	store_relaxed(&g->mode, (flags & RING_GROUP_SHARED) ? RL_GROUP_SHARED :
 							       RL_GROUP_EXCLUSIVE);
@@ -685,7 +798,7 @@ void rl_shared_init(struct ring *r, uint32_t gi, unsigned flags)
 	store_relaxed(&g->seats_hi, 0);
 	/* Nothing taken yet: everything from the cursor is the next. The
 	 * group's state is stored with release after this (R5). */
-	store_relaxed(&g->next, load_relaxed(&g->cursor));
+	store_relaxed(&g->next, next_word(load_relaxed(&g->cursor), 0));
 }
 
 int rl_shared_idle(struct ring *r, uint32_t gi)
@@ -704,12 +817,14 @@ void rl_shared_reset(struct ring *r, uint32_t gi)
 
 	/* Under the join lock with no seat alive: what dead members held is
 	 * given up with the rest. The cursor was placed first. */
-	for (uint32_t s = 0; s < RL_MEMBERS_MAX; s++)
+	for (uint32_t s = 0; s < RL_MEMBERS_MAX; s++) {
 		/* R16 (as in publish_hold()). */
 		store_release(&rl_seat_of(r, gi, s)->hold, 0);
-	/* R15' (as the CAS in claim()), from the cursor place_group() stored
-	 * (A2', program order: this thread stored it). */
-	store_release(&g->next, load_acquire(&g->cursor));
+		store_relaxed(&rl_seat_of(r, gi, s)->pending, 0);
+	}
+	/* From the cursor place_group() stored (program order: this
+	 * thread stored it). */
+	rl_shared_set_next(r, gi, load_relaxed(&g->cursor));
 }
 
 bool rl_shared_alive(struct ring *r, uint32_t gi)
