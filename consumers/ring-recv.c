@@ -388,31 +388,6 @@ static int receive(const struct recv_args *a, struct ring *r,
 }
 
 /*
- * The pids of the live members of shared group @group as "1, 2, 3" in
- * @buf (@len bytes, cut short if need be). Returns how many are alive, or
- * a negative errno (-EMEDIUMTYPE: the group is not shared).
- */
-static int live_member_pids(struct ring *r, const char *group, char *buf,
-			    size_t len)
-{
-	struct ring_member_info m[RING_MEMBERS_MAX];
-	int n = ring_group_members(r, group, m, RING_MEMBERS_MAX, NULL);
-	int i, alive = 0;
-	size_t o = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < n && i < RING_MEMBERS_MAX; i++) {
-		if (!m[i].alive)
-			continue;
-		if (o < len)
-			o += (size_t)snprintf(buf + o, len - o, "%s%d",
-					      alive ? ", " : "", (int)m[i].pid);
-		alive++;
-	}
-	return n < 0 ? n : alive;
-}
-
-/*
  * Join group @a->group of the ring at @path (open in @r) as its reader,
  * or as a member of a shared group. Returns the reader; a shared group
  * whose member limit is reached is reported as such (@r is closed, exits
@@ -433,7 +408,7 @@ static struct ring_reader *join_group(const struct recv_args *a,
 	if (rc != -EBUSY ||
 	    ring_group_members(r, a->group, NULL, 0, &limit) < 0)
 		return NULL;
-	live_member_pids(r, a->group, pids, sizeof(pids));
+	cli_live_member_pids(r, a->group, pids, sizeof(pids));
 	ring_close(r);
 	cli_fail("%s: group '%s' is shared and its member limit of %u is "
 		 "reached (members: pids %s)", path,

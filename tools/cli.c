@@ -719,3 +719,23 @@ const char *cli_printable(const char *s, char *buf, size_t len)
 	buf[o] = '\0';
 	return buf;
 }
+
+int cli_live_member_pids(struct ring *r, const char *name, char *buf,
+			 size_t len)
+{
+	struct ring_member_info m[RING_MEMBERS_MAX];
+	int n = ring_group_members(r, name, m, RING_MEMBERS_MAX, NULL);
+	int i, alive = 0;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && i < RING_MEMBERS_MAX; i++) {
+		if (!m[i].alive)
+			continue;
+		if (o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%s%d",
+					      alive ? ", " : "", (int)m[i].pid);
+		alive++;
+	}
+	return n < 0 ? n : alive;
+}

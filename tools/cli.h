@@ -209,6 +209,15 @@ struct ring_reader;
 struct timespec;
 
 /*
+ * cli_live_member_pids - the pids of the live members of shared group
+ * @name as "1, 2, 3" in @buf (@len bytes, cut short if need be). Returns
+ * how many are alive, or a negative errno (-EMEDIUMTYPE: the group is not
+ * shared).
+ */
+int cli_live_member_pids(struct ring *r, const char *name, char *buf,
+			 size_t len);
+
+/*
  * cli_ring_operand - the one operand RING of a program once
  * cli_next_option() has returned -1; none or more than one is a usage
  * error (exits with status 2).

@@ -582,31 +582,6 @@ static int group_list(struct ring *r, const char *path, int json)
 	return CLI_EXIT_OK;
 }
 
-/*
- * The pids of the live members of shared group @name as "1, 2, 3" in @buf
- * (@len bytes, cut short if need be). Returns the number of live members,
- * or a negative errno (-EMEDIUMTYPE for a group that is not shared).
- */
-static int live_member_pids(struct ring *r, const char *name, char *buf,
-			    size_t len)
-{
-	struct ring_member_info m[RING_MEMBERS_MAX];
-	int n = ring_group_members(r, name, m, RING_MEMBERS_MAX, NULL);
-	int i, alive = 0;
-	size_t o = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < n && i < RING_MEMBERS_MAX; i++) {
-		if (!m[i].alive)
-			continue;
-		if (o < len)
-			o += (size_t)snprintf(buf + o, len - o, "%s%d",
-					      alive ? ", " : "", (int)m[i].pid);
-		alive++;
-	}
-	return n < 0 ? n : alive;
-}
-
 /* Say why a group command on @name failed with @rc; exits 1. */
 static noreturn void group_failed(struct ring *r, const char *path,
 				  const char *name, int rc)
@@ -618,7 +593,7 @@ static noreturn void group_failed(struct ring *r, const char *path,
 	if (rc == -ENOENT)
 		cli_fail("no group '%s' in %s (groups: %s)", esc, path,
 			 cli_group_names_text(r, list, sizeof(list)));
-	if (rc == -EBUSY && live_member_pids(r, name, list, sizeof(list)) > 0)
+	if (rc == -EBUSY && cli_live_member_pids(r, name, list, sizeof(list)) > 0)
 		cli_fail("%s: group '%s' is shared and has live members "
 			 "(pids %s)", path, esc, list);
 	if (rc == -EBUSY && ring_group_stats(r, name, &gs) == 0 &&
