@@ -34,13 +34,12 @@ checks=(
 	"shared.pml|-DEXITS=2 -DM=2|clean|shared: 2 members, 2 messages, two deaths or closes"
 	"shared.pml|-DM=4 -DHOLE=1|clean|shared: 4 positions, a dead producer's claim at 1"
 	"shared.pml|-DPROD -DM=2 -DR=1|clean|shared: a producer waiting for room, 1 slot"
-	"shared.pml|-DDOUBT -DATOMICSCAN|clean|shared: death between hold and CAS, scans atomic"
-	"shared.pml|-DDOUBT|todo|shared: death between hold and CAS: a failed claim's hold handed out behind the cursor (shared.c)"
 	"shared.pml|-DBUG8|bug|shared: finds the hold stored after the CAS of next (BUG8)"
 	"shared.pml|-DBUG9|bug|shared: finds a scan that reads the holds before next (BUG9)"
-	"shared.pml|-DDOUBT -DATOMICSCAN -DBUG10|bug|shared: finds a stretch taken over unchecked (BUG10)"
 	"shared.pml|-DBUG11|bug|shared: finds the cursor left short by a killed scan (BUG11)"
 	"shared.pml|-DBUG12|bug|shared: finds a close that drops what it holds (BUG12)"
+	"shared.pml|-DBUG13|bug|shared: finds a failed claim's hold taken over as the seat's (BUG13)"
+	"shared.pml|-DBUG14|bug|shared: finds a won claim's stretch dropped, unconfirmed (BUG14)"
 )
 # check N MODEL FLAGS WANT NAME: one check, its TAP line(s) on stdout
 check() {
