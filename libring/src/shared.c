@@ -511,9 +511,9 @@ static int member_next(struct ring_reader *rd, struct ring_msg *msgs,
 		}
 		/* A member killed between its release's scan and its CAS
 		 * left the cursor short of where it belongs; producers may be
-		 * waiting on it. Whoever waits raises it. A15' (as in
-		 * claim()); the cursor is only compared. */
-		if (load_relaxed(&g->cursor) != load_next(g, &w)) /* A15 */
+		 * waiting on it. Whoever waits raises it. A15 (in
+		 * load_next()); the cursor is only compared. */
+		if (load_relaxed(&g->cursor) != load_next(g, &w))
 			advance(r, rd->gidx);
 		/* Asleep, look for dead members' messages now and then. */
 		rc = rl_reader_wait(rd, at, flags, dl,
@@ -818,9 +818,11 @@ void rl_shared_reset(struct ring *r, uint32_t gi)
 	/* Under the join lock with no seat alive: what dead members held is
 	 * given up with the rest. The cursor was placed first. */
 	for (uint32_t s = 0; s < RL_MEMBERS_MAX; s++) {
+		struct rl_seat *st = rl_seat_of(r, gi, s);
+
 		/* R16 (as in publish_hold()). */
-		store_release(&rl_seat_of(r, gi, s)->hold, 0);
-		store_relaxed(&rl_seat_of(r, gi, s)->pending, 0);
+		store_release(&st->hold, 0);
+		store_relaxed(&st->pending, 0);
 	}
 	/* From the cursor place_group() stored (program order: this
 	 * thread stored it). */
