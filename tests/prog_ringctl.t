@@ -6,17 +6,6 @@
 . "$(dirname "$0")/lib/tap.sh"
 plan 47
 
-# wait_exit PID: wait for PID (a child) to end, at most 10 s; its status.
-# Background children run without `t` so that signals reach them.
-wait_exit() {
-	local i
-	for i in $(seq 1 200); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -9 "$1" 2>/dev/null
-	wait "$1"
-}
 
 tap_tmpdir prog_ringctl
 

@@ -43,6 +43,19 @@ is() {
 # so that a hang fails the test.
 t() { timeout "${TAP_TIMEOUT:-20}" "$@"; }
 
+# wait_exit PID: wait for PID (a child) to end, at most 10 s (then it is
+# killed); returns its status. Background children run without `t` so that
+# signals reach them.
+wait_exit() {
+	local i
+	for i in $(seq 1 200); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
 # new_ring NAME ARGS...: create ring prog-PID-NAME (removed at exit) with
 # `ringctl create ... ARGS` and the group $TAP_GROUP; prints the name.
 new_ring() {
