@@ -13,8 +13,15 @@
  * --stream NAME creates stream NAME for SUBJECT first (file storage,
  * --replicas N), outside the timed part.
  *
+ * --core publishes without cnats' JetStream layer, the way ring-ship does:
+ * core publishes with reply subjects INBOX.N, the answers taken from one
+ * synchronous subscription on INBOX.* (at most PENDING unanswered), each
+ * checked for a stream sequence. Without --msg-id the messages carry no
+ * headers (natsConnection_PublishRequest, no message object at all): the
+ * cheapest way cnats has to put a message into a stream.
+ *
  *     nats-pub URL SUBJECT COUNT [SIZE [PENDING]] [--msg-id] [--ack-handler]
- *              [--stream NAME [--replicas N]]
+ *              [--core] [--stream NAME [--replicas N]]
  */
 #include <nats/nats.h>
 #include <inttypes.h>
@@ -81,6 +88,89 @@ static void add_stream(jsCtx *js, const char *name, const char *subject,
 	jsStreamInfo_Destroy(si);
 }
 
+/* Take the answers there are, waiting up to @ms for the first; each one
+ * that names a stream sequence counts. Returns the number taken. */
+static long take_answers(natsSubscription *sub, int64_t ms)
+{
+	natsMsg *m = NULL;
+	uint64_t queued = 0;
+	long n = 0;
+
+	for (;;) {
+		if (!n && ms > 0) {
+			if (natsSubscription_NextMsg(&m, sub, ms) != NATS_OK)
+				return 0;
+		} else {
+			if (natsSubscription_QueuedMsgs(sub, &queued) !=
+			    NATS_OK || !queued ||
+			    natsSubscription_NextMsg(&m, sub, 1) != NATS_OK)
+				return n;
+		}
+		if (natsMsg_GetDataLength(m) > 0 &&
+		    strstr(natsMsg_GetData(m), "\"seq\":"))
+			acked++;
+		natsMsg_Destroy(m);
+		n++;
+	}
+}
+
+/* --core: COUNT messages, at most PENDING unanswered. */
+static void publish_core(natsConnection *nc, const char *subject,
+			 const char *data, long size, long count,
+			 long pending, int msg_id)
+{
+	natsSubscription *sub = NULL;
+	natsInbox *inbox = NULL;
+	char reply[128], all[128], id[48];
+	long i, answered = 0, got;
+	natsMsg *m;
+	natsStatus s;
+
+	s = natsInbox_Create(&inbox);
+	if (s == NATS_OK) {
+		snprintf(all, sizeof(all), "%s.*", inbox);
+		s = natsConnection_SubscribeSync(&sub, nc, all);
+	}
+	if (s == NATS_OK)
+		s = natsSubscription_SetPendingLimits(sub, -1, -1);
+	if (s != NATS_OK)
+		fail("subscribe", s);
+	for (i = 0; i < count; i++) {
+		while (i - answered >= pending) {
+			got = take_answers(sub, 1000);
+			if (!got)
+				fail("no answers", NATS_TIMEOUT);
+			answered += got;
+		}
+		snprintf(reply, sizeof(reply), "%s.%ld", inbox, i);
+		if (msg_id) {
+			snprintf(id, sizeof(id), "bench:%lx", i);
+			s = natsMsg_Create(&m, subject, reply, data, (int)size);
+			if (s == NATS_OK)
+				s = natsMsgHeader_Set(m, "Nats-Msg-Id", id);
+			if (s == NATS_OK)
+				s = natsConnection_PublishMsg(nc, m);
+			natsMsg_Destroy(m);
+		} else {
+			s = natsConnection_PublishRequest(nc, subject, reply,
+							  data, (int)size);
+		}
+		if (s != NATS_OK)
+			fail("publish", s);
+		answered += take_answers(sub, 0);
+	}
+	while (answered < count) {
+		got = take_answers(sub, 60000);
+		if (!got)
+			fail("no answers", NATS_TIMEOUT);
+		answered += got;
+	}
+	if (acked != count)
+		fail("some messages were not stored", NATS_ERR);
+	natsSubscription_Destroy(sub);
+	natsInbox_Destroy(inbox);
+}
+
 int main(int argc, char **argv)
 {
 	natsConnection *nc = NULL;
@@ -89,7 +179,7 @@ int main(int argc, char **argv)
 	jsPubOptions po;
 	char data[65536], id[48];
 	long count, size = 100, pending = 4096, i;
-	int msg_id = 0, args = 0, replicas = 1, handler = 0;
+	int msg_id = 0, args = 0, replicas = 1, handler = 0, core = 0;
 	const char *stream = NULL;
 	const char *av[5];
 	natsStatus s;
@@ -100,6 +190,8 @@ int main(int argc, char **argv)
 			msg_id = 1;
 		else if (!strcmp(argv[i], "--ack-handler"))
 			handler = 1;
+		else if (!strcmp(argv[i], "--core"))
+			core = 1;
 		else if (!strcmp(argv[i], "--stream") && i + 1 < argc)
 			stream = argv[++i];
 		else if (!strcmp(argv[i], "--replicas") && i + 1 < argc)
@@ -109,7 +201,8 @@ int main(int argc, char **argv)
 	}
 	if (args < 3) {
 		fprintf(stderr, "usage: nats-pub URL SUBJECT COUNT [SIZE "
-			"[PENDING]] [--msg-id]\n");
+			"[PENDING]] [--msg-id] [--ack-handler] [--core] "
+			"[--stream NAME [--replicas N]]\n");
 		return 2;
 	}
 	count = atol(av[2]);
@@ -135,6 +228,10 @@ int main(int argc, char **argv)
 		add_stream(js, stream, av[1], replicas);
 	jsPubOptions_Init(&po);
 	t0 = now();
+	if (core) {
+		publish_core(nc, av[1], data, size, count, pending, msg_id);
+		goto done;
+	}
 	for (i = 0; i < count; i++) {
 		if (msg_id) {
 			snprintf(id, sizeof(id), "bench:%lx", i);
@@ -154,6 +251,7 @@ int main(int argc, char **argv)
 	s = js_PublishAsyncComplete(js, &po);
 	if (s != NATS_OK)
 		fail("complete", s);
+done:
 	t = now() - t0;
 	printf("nats-pub: %ld messages in %.3f s: %.0f msg/s\n", count, t,
 	       (double)count / t);

@@ -11,7 +11,7 @@ SHIP_OBJS := $(BUILD)/consumers/ring-ship.o $(BUILD)/consumers/ship_output.o \
 	$(BUILD)/consumers/ship_nats_args.o
 ifeq ($(SHIP_NATS),yes)
 SHIP_OBJS += $(BUILD)/consumers/ship_nats.o $(BUILD)/consumers/ship_nats_conn.o \
-	$(BUILD)/consumers/ship_nats_pub.o
+	$(BUILD)/consumers/ship_nats_pub.o $(BUILD)/consumers/ship_nats_ack.o
 NATS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libnats)
 NATS_LIBS := $(shell $(PKG_CONFIG) --libs libnats)
 $(BUILD)/consumers/ship_nats%.o: ALL_CFLAGS += $(NATS_CFLAGS)

@@ -117,12 +117,15 @@ static unsigned publish_round(struct nats_run *x, unsigned n,
 
 	if (!nats_link_connected(&x->link))
 		return 0;
-	for (i = 0; i < inflight && i < n; i++) {
-		if (!nats_window_unsent(w, w->head + i))
-			continue;
-		if (!nats_window_send(w, &x->msgs[i], w->head + i))
-			return sent;
-		sent++;
+	if (w->resend && nats_now_ns() >= w->retry_after) {
+		for (i = 0; i < inflight && i < n; i++) {
+			if (!nats_window_unsent(w, w->head + i))
+				continue;
+			if (!nats_window_send(w, &x->msgs[i], w->head + i))
+				return sent;
+			sent++;
+		}
+		w->resend = 0; /* a whole pass: nothing left behind */
 	}
 	for (i = inflight; i < n && i < w->limit; i++) {
 		if (x->draining &&
@@ -145,6 +148,10 @@ static int ship_round(struct nats_run *x, volatile sig_atomic_t *stop)
 	unsigned inflight, flags = RING_INTR;
 	int n, rc;
 
+	/* After a reconnect, what waits for an answer may never get one. */
+	if (uatomic_xchg(&x->link.reconnected, 0))
+		nats_window_requeue(w);
+	nats_window_collect(w, 0, 0);
 	rc = release_done(x);
 	if (rc < 0) {
 		cli_error("release: %s", ring_strerror(rc));
@@ -166,10 +173,14 @@ static int ship_round(struct nats_run *x, volatile sig_atomic_t *stop)
 		if (nats_now_ns() > x->drain_deadline)
 			return 0;
 	}
-	if (uatomic_xchg(&x->link.reconnected, 0))
-		nats_window_requeue(w);
+
 	if (inflight || x->draining)
 		flags |= RING_NONBLOCK;
+	if (inflight >= w->limit && !w->resend) {
+		/* Full, nothing to publish again: no need to look. */
+		nats_window_collect(w, w->limit / 8, TICK_MS);
+		return 1;
+	}
 	n = ring_peek_batch(x->rd, x->msgs, w->cap, flags,
 			    cli_deadline_after_ms(TICK_MS, &dl));
 	if (n == -EBADMSG && !inflight) {
@@ -197,9 +208,9 @@ static int ship_round(struct nats_run *x, volatile sig_atomic_t *stop)
 	 */
 	if (publish_round(x, (unsigned)n, inflight) == 0 && inflight) {
 		if (inflight >= w->limit)
-			nats_window_wait(w, w->limit / 8, TICK_MS);
+			nats_window_collect(w, w->limit / 8, TICK_MS);
 		else
-			nats_window_wait(w, inflight / 4, WAIT_NEW_MS);
+			nats_window_collect(w, inflight / 4, WAIT_NEW_MS);
 	}
 	return 1;
 }
@@ -231,7 +242,7 @@ int ship_nats_run(const struct ship_nats_config *c, struct ring *r,
 		nats_window_free(&x.win);
 		return CLI_EXIT_FAIL;
 	}
-	if (nats_link_connect(&x.link, c, nats_on_ack, &x.win, stop) < 0) {
+	if (nats_link_connect(&x.link, c, stop) < 0) {
 		nats_link_close(&x.link);
 		nats_window_free(&x.win);
 		free(x.msgs);
@@ -249,11 +260,9 @@ int ship_nats_run(const struct ship_nats_config *c, struct ring *r,
 	}
 	if (rc < 0)
 		status = CLI_EXIT_FAIL;
-	/* Release what was acknowledged until the connection closed; cnats
-	 * gives back what it still holds before its context goes. */
-	nats_link_shutdown(&x.link);
+	/* Release what was acknowledged until now. */
+	nats_window_collect(&x.win, 0, 0);
 	release_done(&x);
-	nats_window_reclaim(&x.win);
 	nats_link_close(&x.link);
 	print_counters(c, &x.win, x.link.stream, rd,
 		       rc < 0 ? "stopped by an error" : "stopped");

@@ -7,7 +7,7 @@
  * Delivery: a message is published with the header Nats-Msg-Id
  * "RINGID:POS" (RINGID: the ring's creation time in nanoseconds, in hex,
  * which the superblock keeps for the life of the file; POS: its position
- * in the ring, in hex), and the group's cursor moves past it only once
+ * in the ring, in decimal), and the group's cursor moves past it only once
  * JetStream acknowledged it. A shipper killed in between publishes the same
  * ids again and the stream, within its duplicate window, keeps one copy.
  */

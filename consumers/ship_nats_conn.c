@@ -498,8 +498,38 @@ static int setup_stream(struct nats_link *l, const struct ship_nats_config *c,
 	return -1;
 }
 
+/*
+ * The subscription on which JetStream's answers arrive: INBOX.* with a
+ * fresh inbox, unlimited pending (the window bounds what can come: one
+ * answer per publish). Returns 0, or -1 after printing one line.
+ */
+static int subscribe_answers(struct nats_link *l)
+{
+	natsInbox *inbox = NULL;
+	char subject[sizeof(l->inbox) + 2], err[256];
+	natsStatus s;
+
+	s = natsInbox_Create(&inbox);
+	if (s == NATS_OK && strlen(inbox) + 1 > sizeof(l->inbox))
+		s = NATS_ERR;
+	if (s == NATS_OK) {
+		l->inbox_len = strlen(inbox);
+		memcpy(l->inbox, inbox, l->inbox_len + 1);
+		snprintf(subject, sizeof(subject), "%s.*", l->inbox);
+		s = natsConnection_SubscribeSync(&l->acks, l->nc, subject);
+	}
+	natsInbox_Destroy(inbox);
+	if (s == NATS_OK)
+		s = natsSubscription_SetPendingLimits(l->acks, -1, -1);
+	if (s != NATS_OK) {
+		cli_error("nats: subscribe to the acknowledgments: %s",
+			  nats_last_error(l->cfg, s, err, sizeof(err)));
+		return -1;
+	}
+	return 0;
+}
+
 int nats_link_connect(struct nats_link *l, const struct ship_nats_config *c,
-		      jsPubAckHandler ack, void *closure,
 		      volatile sig_atomic_t *stop)
 {
 	jsOptions jo;
@@ -516,17 +546,13 @@ int nats_link_connect(struct nats_link *l, const struct ship_nats_config *c,
 		return -1;
 	jsOptions_Init(&jo);
 	jo.Wait = API_WAIT_MS;
-	/* The window bounds what is in flight; cnats should never stall. */
-	jo.PublishAsync.MaxPending = 2 * (int64_t)c->max_pending + 1024;
-	jo.PublishAsync.AckHandler = ack;
-	jo.PublishAsync.AckHandlerClosure = closure;
 	s = natsConnection_JetStream(&l->js, l->nc, &jo);
 	if (s != NATS_OK) {
 		cli_error("nats: JetStream: %s",
 			  nats_last_error(c, s, err, sizeof(err)));
 		return -1;
 	}
-	if (setup_stream(l, c, stop) < 0)
+	if (setup_stream(l, c, stop) < 0 || subscribe_answers(l) < 0)
 		return -1;
 	l->max_payload = natsConnection_GetMaxPayload(l->nc);
 	return 0;
@@ -558,6 +584,7 @@ void nats_link_close(struct nats_link *l)
 	 */
 	for (i = 0; l->nc && i < 2000 && !uatomic_read(&l->closed); i++)
 		nanosleep(&ts, NULL);
+	natsSubscription_Destroy(l->acks);
 	jsCtx_Destroy(l->js);
 	natsConnection_Destroy(l->nc);
 	natsOptions_Destroy(l->opts);
@@ -566,6 +593,7 @@ void nats_link_close(struct nats_link *l)
 	free(l->urls);
 	l->nc = NULL;
 	l->js = NULL;
+	l->acks = NULL;
 	l->opts = NULL;
 	l->urls = NULL;
 }

@@ -8,19 +8,26 @@
 #define LIBRING_CONSUMERS_SHIP_NATS_INT_H
 
 #include <nats/nats.h>
-#include <pthread.h>
 #include <stdint.h>
 
 #include "ship_nats.h"
 
 struct ring_msg;
 
-/* The connection, the JetStream context and the stream. */
+/*
+ * The connection, the JetStream context (for the stream's lookup and
+ * creation) and the stream, and the subscription on which the answers to
+ * our publishes arrive: subject INBOX.ORDINAL for each, taken by the main
+ * thread (a synchronous subscription: no delivery thread, no hand-over).
+ */
 struct nats_link {
 	const struct ship_nats_config *cfg;
 	natsOptions *opts;
 	natsConnection *nc;
 	jsCtx *js;
+	natsSubscription *acks;	/* INBOX.* */
+	char inbox[64];		/* _INBOX.<unique id> */
+	size_t inbox_len;
 	char stream[256];
 	int64_t max_payload;
 	char **urls;		/* --nats split at commas */
@@ -33,12 +40,11 @@ struct nats_link {
 
 /*
  * nats_link_connect - connect to one of the servers of @c (retrying with
- * back-off until --connect-timeout, or forever, or until *@stop), then find
- * or create the stream. The JetStream context hands every acknowledgment
- * to @ack with @closure. Returns 0, or -1 after printing one line.
+ * back-off until --connect-timeout, or forever, or until *@stop), find or
+ * create the stream, and subscribe to the answers' inbox. Returns 0, or
+ * -1 after printing one line.
  */
 int nats_link_connect(struct nats_link *l, const struct ship_nats_config *c,
-		      jsPubAckHandler ack, void *closure,
 		      volatile sig_atomic_t *stop);
 
 /*
@@ -76,29 +82,32 @@ struct nats_counters {
 	uint64_t shipped;	/* messages published (once each) */
 	uint64_t bytes;		/* their payload bytes */
 	uint64_t acked;		/* acknowledged by JetStream */
-	uint64_t duplicates;	/* of which the server called duplicates */
+	uint64_t duplicates;	/* answers calling a message a duplicate */
 	uint64_t too_large;	/* over the max payload: not shipped */
 	uint64_t rejected;	/* refused by JetStream for good */
 	uint64_t resent;	/* published again (no ack in time, reconnect) */
 	uint64_t released;	/* released in the ring */
 };
 
-/* Published, unreleased messages, in ring order, by ordinal. */
+/*
+ * Published, unreleased messages, in ring order, by ordinal (the n-th
+ * message since start). Only the main thread touches it: acknowledgments
+ * are taken from the link's synchronous subscription (nats_window_collect).
+ */
 struct nats_window {
-	pthread_mutex_t mu;
-	pthread_cond_t cond;
 	uint64_t head;		/* ordinal of the oldest unreleased message */
 	uint64_t tail;		/* ordinal after the newest */
 	uint64_t mask;		/* capacity - 1 */
 	unsigned cap;		/* a power of two >= --max-pending */
 	unsigned limit;		/* --max-pending */
 	uint64_t *pos;		/* ring position of each ordinal */
+	int64_t *sent_ns;	/* when it was last published (monotonic) */
 	uint8_t *state;		/* W_* of each ordinal */
-	natsMsg **msg;		/* its message while cnats or we hold it */
-	uint64_t hint;		/* where the next acknowledgment may be */
 	unsigned done;		/* acked or dropped in [head, tail) */
-	unsigned wake_at;	/* signal the cond when done reaches it */
+	uint64_t settled;	/* entries that became done, ever */
+	int resend;		/* an entry may wait to go out again */
 	int64_t retry_after;	/* CLOCK_MONOTONIC ns: no resend before */
+	int64_t next_expiry;	/* next look for acknowledgments overdue */
 	uint64_t ring_id;	/* the ring's creation time (ns) */
 	const struct ship_nats_config *cfg;
 	struct nats_link *link;
@@ -119,12 +128,6 @@ int nats_window_init(struct nats_window *w, const struct ship_nats_config *c,
 void nats_window_free(struct nats_window *w);
 
 /*
- * nats_on_ack - cnats' acknowledgment handler (closure: the window).
- */
-void nats_on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
-		 void *closure);
-
-/*
  * nats_window_send - publish @m, the message of ordinal @ord (appended to
  * the window when @ord is its tail). Returns 1 if published or dropped
  * (too large), 0 if it cannot go now (left unsent, for later).
@@ -133,10 +136,18 @@ int nats_window_send(struct nats_window *w, const struct ring_msg *m,
 		     uint64_t ord);
 
 /*
- * nats_window_unsent - 1 if ordinal @ord waits to be published (again)
- * and the pause after an error is over.
+ * nats_window_unsent - 1 if ordinal @ord waits to be published (again).
+ * The caller looks at w->resend (set whenever an entry becomes unsent)
+ * and w->retry_after (no resend before) first.
  */
 int nats_window_unsent(struct nats_window *w, uint64_t ord);
+
+/*
+ * nats_window_collect - take every acknowledgment that has arrived; with
+ * @ms > 0, wait until the answers taken made @n more entries done, or @ms
+ * is over. Entries whose answer is overdue (--ack-timeout) become unsent.
+ */
+void nats_window_collect(struct nats_window *w, unsigned n, int64_t ms);
 
 /*
  * nats_window_take_done - the number of messages from the head that are
@@ -146,22 +157,12 @@ int nats_window_unsent(struct nats_window *w, uint64_t ord);
 unsigned nats_window_take_done(struct nats_window *w);
 
 /*
- * nats_window_wait - wait until @n messages are done, or @ms passed.
- */
-void nats_window_wait(struct nats_window *w, unsigned n, int64_t ms);
-
-/*
- * nats_window_requeue - after a reconnect: take back from cnats what it
- * still waits an acknowledgment for and mark it unsent, so that it goes
- * out again, in order, before newer messages.
+ * nats_window_requeue - after a reconnect (or an answer that nobody
+ * listens on the subject): mark every entry still waiting for its
+ * acknowledgment unsent, so that it goes out again, in order, before
+ * newer messages, under the same Nats-Msg-Id.
  */
 void nats_window_requeue(struct nats_window *w);
-
-/*
- * nats_window_reclaim - before the JetStream context is destroyed: take
- * back every message cnats still holds, and free all of them.
- */
-void nats_window_reclaim(struct nats_window *w);
 
 /*
  * nats_window_counters - a copy of the counters.

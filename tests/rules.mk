@@ -13,6 +13,14 @@ $(TEST_BIN_DIR)/%: $(BUILD)/tests/%.o $(TEST_LIB_OBJS) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(PROG_LDLIBS)
 
+# t_ship_ack checks ring-ship's reader of JetStream's answers on its own:
+# it links that object too (plain C, no cnats).
+$(TEST_BIN_DIR)/t_ship_ack: $(BUILD)/tests/t_ship_ack.o \
+		$(BUILD)/consumers/ship_nats_ack.o $(TEST_LIB_OBJS) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/consumers/ship_nats_ack.o \
+		$(TEST_LIB_OBJS) $(PROG_LDLIBS)
+
 # Schedule tests (tests/t_sched_*.c) link the test build of the library,
 # whose schedule points they drive (libring/src/sched_point.h).
 $(TEST_BIN_DIR)/t_sched_%: $(BUILD)/tests/t_sched_%.o $(TEST_LIB_OBJS) $(LIB_TEST_A)
