@@ -224,9 +224,10 @@ int nats_window_unsent(struct nats_window *w, uint64_t ord)
 	return (w->state[ord & w->mask] & W_STATE) == W_UNSENT;
 }
 
-/* The ordinal an answer on @subject is for, or -1 if it is not INBOX.N
- * with N in the window. */
-static int64_t answer_ordinal(const struct nats_window *w, const char *subject)
+/* The ordinal an answer on @subject is for: 1 with *@ord if @subject is
+ * INBOX.N, else 0. */
+static int answer_ordinal(const struct nats_window *w, const char *subject,
+			  uint64_t *ord)
 {
 	const struct nats_link *l = w->link;
 	const char *p;
@@ -234,56 +235,59 @@ static int64_t answer_ordinal(const struct nats_window *w, const char *subject)
 
 	if (!subject || strncmp(subject, l->inbox, l->inbox_len) ||
 	    subject[l->inbox_len] != '.')
-		return -1;
+		return 0;
 	p = subject + l->inbox_len + 1;
 	if (!*p)
-		return -1;
+		return 0;
 	for (; *p; p++) {
 		if (*p < '0' || *p > '9' || o > UINT64_MAX / 10)
-			return -1;
+			return 0;
 		o = o * 10 + (uint64_t)(*p - '0');
 	}
-	if ((int64_t)(o - w->head) < 0 || (int64_t)(w->tail - o) <= 0)
-		return -1;
-	return (int64_t)(o & INT64_MAX);
+	*ord = o;
+	return 1;
 }
 
 /* Apply JetStream's answer @msg to its entry. */
 static void take_answer(struct nats_window *w, natsMsg *msg)
 {
-	int64_t o = answer_ordinal(w, natsMsg_GetSubject(msg));
 	struct nats_ack a;
 	uint8_t *st;
+	uint64_t o;
 	int state;
 
-	if (o < 0)
-		return; /* released already, or not ours */
-	st = &w->state[(uint64_t)o & w->mask];
-	state = *st & W_STATE;
+	if (!answer_ordinal(w, natsMsg_GetSubject(msg), &o))
+		return; /* not ours */
 	nats_ack_parse(natsMsg_GetData(msg),
 		       (size_t)natsMsg_GetDataLength(msg), &a);
-	if (a.kind == NATS_ACK_STORED) {
-		/* Every duplicate the server reports counts, also one
-		 * answering a copy published again after a timeout. */
+	/* Every duplicate the server reports counts, also one answering a
+	 * copy published again after a timeout, whose entry may be gone. */
+	if (a.kind == NATS_ACK_STORED)
 		w->cnt.duplicates += (uint64_t)a.duplicate;
+	if ((int64_t)(o - w->head) < 0 || (int64_t)(w->tail - o) <= 0)
+		return; /* released already */
+	st = &w->state[o & w->mask];
+	state = *st & W_STATE;
+	if (a.kind == NATS_ACK_STORED) {
 		/* Pending, or marked to go again: stored either way. */
-		if (state == W_PENDING || state == W_UNSENT) {
+		if (state == W_PENDING ||
+		    (state == W_UNSENT && (*st & W_SENT_BEFORE))) {
 			w->cnt.acked++;
-			mark_done(w, (uint64_t)o, W_ACKED);
+			mark_done(w, o, W_ACKED);
 		}
 	} else if (state != W_PENDING) {
 		/* A refusal of an earlier copy: the entry moved on. */
 	} else if (a.kind == NATS_ACK_GARBLED || nats_ack_transient(&a)) {
-		mark_unsent(w, (uint64_t)o);
+		mark_unsent(w, o);
 		w->retry_after = nats_now_ns() + RETRY_PAUSE_NS;
 	} else {
 		if (a.err_code == NATS_ACK_TOO_LARGE)
 			w->cnt.too_large++;
 		else
 			w->cnt.rejected++;
-		note_reject(w, w->pos[(uint64_t)o & w->mask],
+		note_reject(w, w->pos[o & w->mask],
 			    a.text[0] ? a.text : "refused by JetStream");
-		mark_done(w, (uint64_t)o, W_DROPPED);
+		mark_done(w, o, W_DROPPED);
 	}
 }
 

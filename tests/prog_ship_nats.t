@@ -6,7 +6,8 @@
 # drops every one as a duplicate (Nats-Msg-Id); bad input: unreachable
 # servers, wrong credentials, no stream for the subject, a stream that does
 # not take the subject, messages over the server's max payload (counted,
-# the group not wedged), secrets never echoed; SIGUSR1 prints the counters.
+# the group not wedged), secrets never echoed; SIGUSR1 prints the counters;
+# answers overdue (the server stopped) publish again, stored once.
 # Skips (TAP skip) without nats-server or a ring-ship built with libnats-dev.
 # Runs from the repository root.
 
@@ -15,7 +16,7 @@
 nats_skip_unless_ready
 TAP_TIMEOUT=30
 LINES=333334 # per sender: 1,000,002 in all
-plan 28
+plan 31
 
 tap_tmpdir prog_ship_nats
 TAP_GROUP=ship
@@ -125,6 +126,42 @@ wait $ship
 is "$(json_field "$TMP/b.json" too_large)" 1 "it is counted as too large"
 grep -q "not shipped: 100000 bytes, more than the server's max payload (65536)" "$TMP/b.err"
 ok $? "and reported once" "$(cat "$TMP/b.err")"
+
+# --- answers overdue ----------------------------------------------------------
+# The server stopped (SIGSTOP) while 3,000 lines go out: no answer comes
+# within --ack-timeout (200 ms), so each is published again with its id;
+# once the server runs again it stores the first copy and calls the second
+# a duplicate. The stream holds each line once.
+O=$(new_ring overdue --capacity 1M)
+"$BIN/ring-ship" "$O" --group ship --nats "$URL" --subject t.overdue \
+	--stream OVERDUE --ack-timeout 200 --json > "$TMP/o.json" 2> "$TMP/o.err" &
+ship=$!
+PIDS+=($ship)
+for i in $(seq 1 200); do grep -q "created stream" "$TMP/o.err" && break; sleep 0.05; done
+kill -STOP "$NATS_PID_s1"
+for s in a b c; do seq -f "$s %.0f" 1 1000 | t "$BIN/ring-send" "$O" -q; done
+sleep 1 # five times --ack-timeout with no answer: the condition under test
+kill -CONT "$NATS_PID_s1"
+wait_stream "$MPORT" OVERDUE 3000 30
+# Every copy published again gets its answer (a duplicate) in the end:
+# look at the counters (SIGUSR1) until they say so.
+dups=-1 resent=0
+for i in $(seq 1 100); do
+	kill -USR1 $ship
+	sleep 0.1
+	resent=$(json_field "$TMP/o.json" resent)
+	dups=$(json_field "$TMP/o.json" duplicates)
+	[ "$resent" -ge 3000 ] && [ "$dups" = "$resent" ] && break
+done
+kill -TERM $ship
+wait $ship
+is "$(json_field "$TMP/o.json" acked):$(json_field "$TMP/o.json" released)" \
+	3000:3000 "answers overdue: all 3000 acknowledged and released" "$(cat "$TMP/o.err")"
+ok $(( ! (resent >= 3000 && dups == resent) )) \
+	"each was published again after --ack-timeout, each copy answered as a duplicate" \
+	"resent $resent, duplicates $dups"
+is "$(check_stream "$URL" OVERDUE 1000 order)" fine \
+	"and the stream holds each line once, in order per sender"
 
 # --- errors ------------------------------------------------------------------
 E=$(new_ring errors --capacity 64K)
