@@ -608,15 +608,77 @@ static void test_strerror(void)
 	ok(ring_strerror(-99999) != NULL, "ring_strerror of nonsense: not NULL");
 }
 
+/*
+ * A claim that outlives this thread's cached state for its ring: after
+ * ring_reserve(), a send on each of six other rings pushes the ring out of
+ * the per-thread cache (four entries), and ring_commit() must find the
+ * claim the long way; a forged claim is refused that way too.
+ */
+static void test_claim_cache_evicted(void)
+{
+	struct ring_reader *rd = NULL, *ord[6] = { NULL };
+	struct ring *r, *other[6] = { NULL };
+	struct ring_claim c, forged;
+	struct ring_msg m;
+	char tag[16];
+	int i, rc, okay;
+
+	r = small_ring("evict", 1 << 16, 16, 1024, RING_FULL_FAIL, &rd);
+	if (!ok(r != NULL, "claim cache: a ring with a reader"))
+		bail_out("cannot set up a ring");
+	for (i = 0; i < 6; i++) {
+		snprintf(tag, sizeof(tag), "evict%d", i);
+		other[i] = small_ring(tag, 1 << 16, 16, 1024, RING_FULL_FAIL,
+				      &ord[i]);
+		if (!other[i])
+			bail_out("cannot set up the other rings");
+	}
+
+	is(ring_reserve(r, 32, 9, 0, NULL, &c), 0, "claim cache: reserve");
+	memset(c.data, 0x33, 32);
+	okay = 1;
+	for (i = 0; i < 6; i++)
+		okay = okay && ring_send(other[i], 1, "x", 1, 0, NULL) == 0;
+	ok(okay, "claim cache: a send on each of six other rings");
+	is(ring_commit(r, &c), 0,
+	   "claim cache: the claim commits with its state out of the cache");
+	rc = ring_peek(rd, &m, RING_NONBLOCK, NULL);
+	okay = rc == 0 && m.type == 9 && m.len == 32;
+	for (i = 0; okay && i < 32; i++)
+		okay = ((const unsigned char *)m.data)[i] == 0x33;
+	ok(okay, "claim cache: and its message arrives intact");
+	if (rc == 0)
+		ring_release(rd);
+
+	is(ring_reserve(r, 32, 9, 0, NULL, &c), 0, "claim cache: reserve again");
+	for (i = 0; i < 6; i++)
+		ring_send(other[i], 1, "x", 1, 0, NULL);
+	forged = c;
+	forged.pos++;
+	is(ring_commit(r, &forged), -EINVAL,
+	   "claim cache: a forged claim, state out of the cache: -EINVAL");
+	is(ring_abort(r, &c), 0, "claim cache: the real one aborts");
+	is(ring_peek(rd, &m, RING_NONBLOCK, NULL), -EAGAIN,
+	   "claim cache: nothing to read after the abort");
+
+	for (i = 0; i < 6; i++) {
+		ring_reader_close(ord[i]);
+		ring_close(other[i]);
+	}
+	ring_reader_close(rd);
+	ring_close(r);
+}
+
 int main(void)
 {
-	plan(156);
+	plan(165);
 	tu_guard(60);
 	test_config_defaults();
 	test_create_bad_configs();
 	test_create_open_paths();
 	test_create_defaults();
 	test_produce();
+	test_claim_cache_evicted();
 	test_full();
 	test_straddle();
 	test_timestamps();

@@ -354,4 +354,14 @@ static inline int rl_producer_entry(struct ring *r, struct rl_local **l)
 	return rl_producer_entry_slow(r, l);
 }
 
+/* This thread's state for @r if the per-thread cache holds it, else NULL
+ * (it may still exist: rl_producer_entry() finds it). */
+static inline struct rl_local *rl_cached_local(const struct ring *r)
+{
+	for (int k = 0; k < RL_TLS_SLOTS; k++)
+		if (rl_tls[k].ring_id == r->id)
+			return rl_tls[k].local;
+	return NULL;
+}
+
 #endif /* LIBRING_INTERNAL_H */

@@ -515,13 +515,40 @@ claim_one(struct ring *r, size_t len, uint32_t type, unsigned flags,
 	return 0;
 }
 
-/* claim_one() out of line: ring_reserve() for what claim_in_run() leaves. */
+/* Fill @c for the claim of @l at @pos (@slots slots, payload at @payload). */
+static __attribute__((always_inline)) inline void
+fill_claim(struct ring_claim *c, const struct rl_local *l, void *payload,
+	   size_t len, uint32_t type, uint64_t pos, uint32_t slots)
+{
+	c->data = payload;
+	c->len = (uint32_t)len;
+	c->type = type;
+	c->pos = pos;
+	c->slots = slots;
+	c->_priv = l->idx;
+}
+
+/* ring_reserve() for what claim_in_run() leaves: claim_one() out of line,
+ * so that the short path saves no registers it does not use. */
 static __attribute__((noinline)) int
 reserve_general(struct ring *r, size_t len, uint32_t type, unsigned flags,
-		const struct timespec *deadline, struct rl_local **lp,
-		uint64_t *posp, uint32_t *slotsp)
+		const struct timespec *deadline, struct ring_claim *c)
 {
-	return claim_one(r, len, type, flags, deadline, lp, posp, slotsp);
+	struct rl_local *l;
+	uint32_t slots;
+	uint64_t pos;
+	int err;
+
+	err = claim_one(r, len, type, flags, deadline, &l, &pos, &slots);
+	if (unlikely(err))
+		return err;
+	if (rl_broken(r)) {
+		rl_abort_claim_of(r, l);
+		return -EIO;
+	}
+	fill_claim(c, l, rl_slot(r, pos) + r->geo.hdr_size, len, type, pos,
+		   slots);
+	return 0;
 }
 
 int ring_reserve(struct ring *r, size_t len, uint32_t type, unsigned flags,
@@ -531,27 +558,16 @@ int ring_reserve(struct ring *r, size_t len, uint32_t type, unsigned flags,
 	uint8_t *payload;
 	uint32_t slots;
 	uint64_t pos;
-	int err;
 
 	if (unlikely(!c || (flags & ~(RING_POLICY_MASK | RING_INTR))))
 		return -EINVAL;
-	if (!claim_in_run(r, len, type, &l, &pos, &slots, &payload)) {
-		err = reserve_general(r, len, type, flags, deadline, &l, &pos,
-				      &slots);
-		if (unlikely(err))
-			return err;
-		payload = rl_slot(r, pos) + r->geo.hdr_size;
-	}
-	if (rl_broken(r)) {
+	if (!claim_in_run(r, len, type, &l, &pos, &slots, &payload))
+		return reserve_general(r, len, type, flags, deadline, c);
+	if (unlikely(rl_broken(r))) {
 		rl_abort_claim_of(r, l);
 		return -EIO;
 	}
-	c->data = payload;
-	c->len = (uint32_t)len;
-	c->type = type;
-	c->pos = pos;
-	c->slots = slots;
-	c->_priv = l->idx;
+	fill_claim(c, l, payload, len, type, pos, slots);
 	return 0;
 }
 
@@ -569,7 +585,10 @@ claim_owner(struct ring *r, const struct ring_claim *c)
 	return l;
 }
 
-int ring_commit(struct ring *r, struct ring_claim *c)
+/* ring_commit() for what its short path leaves (a forked child, a broken
+ * handle, the thread's state not in the per-thread cache, no claim). */
+static __attribute__((noinline)) int
+commit_general(struct ring *r, struct ring_claim *c)
 {
 	struct rl_local *l;
 
@@ -585,6 +604,21 @@ int ring_commit(struct ring *r, struct ring_claim *c)
 		return -EIO;
 	}
 	((struct rl_msg_hdr *)rl_slot(r, c->pos))->type = c->type;
+	finish_claim(r, l, c->pos, &l->me->committed);
+	return 0;
+}
+
+int ring_commit(struct ring *r, struct ring_claim *c)
+{
+	struct rl_local *l = rl_cached_local(r);
+
+	if (unlikely(!l || !c || r->forked || rl_broken(r)))
+		return commit_general(r, c);
+	if (unlikely(!l->claim_open || l->claim_start != c->pos ||
+		     l->claim_end != c->pos + c->slots))
+		return -EINVAL;
+	((struct rl_msg_hdr *)rl_slot(r, c->pos))->type = c->type;
+	/* R1 in publish_commit(): as commit_general(). */
 	finish_claim(r, l, c->pos, &l->me->committed);
 	return 0;
 }
