@@ -89,6 +89,10 @@ $(BIN)/nats-pub: $(BUILD)/bench/nats-pub.o
 	$(CC) $(LDFLAGS) -o $@ $< $(NATS_LIBS)
 endif
 
-.PHONY: bench-nats
+.PHONY: bench-nats bench-nats-cost
 bench-nats: all
 	RING_BIN=$(BIN) bench/nats.sh
+
+# CPU per message of each way to publish, publisher and server apart.
+bench-nats-cost: all
+	RING_BIN=$(BIN) bench/nats-cost.sh
