@@ -62,9 +62,18 @@ publisher() {
 		"$(per_msg $((s1 - s0)))"
 }
 
+# until_released RING N PID: return once the ring's group has released N
+# messages (or PID is gone), watched by one ringctl every 20 ms.
+until_released() {
+	"$BIN/ringctl" stat "$1" --json --watch 0.02 | while read -r line; do
+		case $line in *"\"released\":$2,"*) break ;; esac
+		kill -0 "$3" 2>/dev/null || break
+	done
+}
+
 # shipper: "rate client server" of ring-ship on a prefilled ring.
 shipper() {
-	local s0 s1 t0 t1 pid c rel k=$RANDOM
+	local s0 s1 t0 t1 pid c k=$RANDOM
 	"$BIN/ringctl" rm "$RING" 2>/dev/null
 	"$BIN/ringctl" create "$RING" --capacity 64M --group ship
 	"$BIN/ring-send" "$RING" -q < "$TMP/lines"
@@ -78,12 +87,7 @@ shipper() {
 		sleep 0.005
 	done
 	t0=$(date +%s.%N)
-	while kill -0 $pid 2>/dev/null; do
-		rel=$("$BIN/ringctl" stat "$RING" --json |
-			grep -o '"released":[0-9]*' | head -n 1)
-		[ "$rel" = "\"released\":$N" ] && break
-		sleep 0.02
-	done
+	until_released "$RING" "$N" $pid
 	t1=$(date +%s.%N)
 	c=$(ticks $pid)
 	s1=$(ticks "$SRV")

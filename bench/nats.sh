@@ -76,9 +76,18 @@ baseline() {
 		--replicas "$4" ${5:-} | sed -n 's/.*: \([0-9]*\) msg\/s$/\1/p'
 }
 
+# until_released RING N PID: return once the ring's group has released N
+# messages (or PID is gone), watched by one ringctl every 20 ms.
+until_released() {
+	"$BIN/ringctl" stat "$1" --json --watch 0.02 | while read -r line; do
+		case $line in *"\"released\":$2,"*) break ;; esac
+		kill -0 "$3" 2>/dev/null || break
+	done
+}
+
 # shipped URLS SUBJECT STREAM REPLICAS: lines/s of ring-send -> ring-ship.
 shipped() {
-	local t0 t1 ship lag
+	local t0 t1 ship
 	"$BIN/ringctl" rm "$RING" 2>/dev/null
 	"$BIN/ringctl" create "$RING" --capacity 64M --group ship
 	"$BIN/ring-ship" "$RING" --group ship --nats "$1" --subject "$2" \
@@ -92,12 +101,7 @@ shipped() {
 	done
 	t0=$(date +%s.%N)
 	"$BIN/ring-send" "$RING" -q < "$TMP/lines"
-	while kill -0 $ship 2>/dev/null; do
-		lag=$("$BIN/ringctl" stat "$RING" --json |
-			grep -o '"released":[0-9]*' | head -n 1)
-		[ "$lag" = "\"released\":$N" ] && break
-		sleep 0.05 # a coarse poll: each look costs a process
-	done
+	until_released "$RING" "$N" $ship
 	t1=$(date +%s.%N)
 	kill -TERM $ship
 	wait $ship
