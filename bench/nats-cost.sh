@@ -16,6 +16,7 @@
 # server's from its start).
 set -u
 cd "$(dirname "$0")/.."
+. bench/nats-lib.sh
 BIN=${RING_BIN:-bin}
 N=${N:-200000}
 ROUNDS=${ROUNDS:-3}
@@ -41,9 +42,7 @@ for i in $(seq 1 100); do
 	sleep 0.05
 done
 URL=nats://127.0.0.1:$PORT
-python3 -c "
-import sys
-for i in range($N): sys.stdout.write('%-99s\n' % ('line %d' % i))" > "$TMP/lines"
+nats_lines "$TMP/lines"
 
 # CPU ticks (user + system) of process $1, all its threads.
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -62,15 +61,6 @@ publisher() {
 		"$(per_msg $((s1 - s0)))"
 }
 
-# until_released RING N PID: return once the ring's group has released N
-# messages (or PID is gone), watched by one ringctl every 20 ms.
-until_released() {
-	"$BIN/ringctl" stat "$1" --json --watch 0.02 | while read -r line; do
-		case $line in *"\"released\":$2,"*) break ;; esac
-		kill -0 "$3" 2>/dev/null || break
-	done
-}
-
 # shipper: "rate client server" of ring-ship on a prefilled ring.
 shipper() {
 	local s0 s1 t0 t1 pid c k=$RANDOM
@@ -82,10 +72,7 @@ shipper() {
 		--subject "ship$k" --stream "SHIP$k" 2> "$TMP/ship.err" &
 	pid=$!
 	# As nats-pub's: the clock starts once the stream is there.
-	for i in $(seq 1 400); do
-		grep -q "created stream" "$TMP/ship.err" && break
-		sleep 0.005
-	done
+	wait_stream_made "$TMP/ship.err"
 	t0=$(date +%s.%N)
 	until_released "$RING" "$N" $pid
 	t1=$(date +%s.%N)

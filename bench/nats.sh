@@ -14,6 +14,7 @@
 #   N=LINES ROUNDS=R MAX_PENDING=P bench/nats.sh
 set -u
 cd "$(dirname "$0")/.."
+. bench/nats-lib.sh
 BIN=${RING_BIN:-bin}
 N=${N:-200000}
 ROUNDS=${ROUNDS:-3}
@@ -66,23 +67,12 @@ ready() {
 	exit 1
 }
 
-python3 -c "
-import sys
-for i in range($N): sys.stdout.write('%-99s\n' % ('line %d' % i))" > "$TMP/lines"
+nats_lines "$TMP/lines"
 
 # baseline URL SUBJECT STREAM REPLICAS [ARGS]: msg/s of nats-pub.
 baseline() {
 	"$BIN/nats-pub" "$1" "$2" "$N" 100 "$MAX_PENDING" --stream "$3" \
 		--replicas "$4" ${5:-} | sed -n 's/.*: \([0-9]*\) msg\/s$/\1/p'
-}
-
-# until_released RING N PID: return once the ring's group has released N
-# messages (or PID is gone), watched by one ringctl every 20 ms.
-until_released() {
-	"$BIN/ringctl" stat "$1" --json --watch 0.02 | while read -r line; do
-		case $line in *"\"released\":$2,"*) break ;; esac
-		kill -0 "$3" 2>/dev/null || break
-	done
 }
 
 # shipped URLS SUBJECT STREAM REPLICAS: lines/s of ring-send -> ring-ship.
@@ -95,10 +85,7 @@ shipped() {
 		2> "$TMP/ship.err" &
 	ship=$!
 	# Connected and the stream made before the clock starts.
-	for i in $(seq 1 400); do
-		grep -q "created stream" "$TMP/ship.err" && break
-		sleep 0.05
-	done
+	wait_stream_made "$TMP/ship.err"
 	t0=$(date +%s.%N)
 	"$BIN/ring-send" "$RING" -q < "$TMP/lines"
 	until_released "$RING" "$N" $ship

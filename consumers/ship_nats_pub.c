@@ -12,7 +12,7 @@
  * message object lives only for the publish: cnats copies it into its
  * buffer. This is what cnats' asynchronous JetStream publish does, without
  * its map of pending replies, its handler thread and a parsed jsPubAck
- * per message, which cost more than the rest of ring-ship together.
+ * per message, which cost ring-ship 4-6 us of its 10-14 us per message.
  *
  * A message with no answer within --ack-timeout, or refused for a passing
  * reason (no responders, cluster not ready), is published again from the
