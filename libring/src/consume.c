@@ -22,11 +22,15 @@
 /*
  * Pause instructions between two looks at the commit word while spinning.
  * A pause takes 10-140 cycles depending on the processor (about 20 ns on
- * the machines this was measured on): a few keep a round trip well under a
- * microsecond without hammering the producer's cache lines.
+ * the machines this was measured on). One: a look at a word nobody has
+ * written since is a hit in the reader's own cache and costs the producer
+ * nothing (its store invalidates the line once, however often the reader
+ * looked), while every pause between looks adds to the time a waiting
+ * reader takes to see a message (4 pauses: about 50 ns more per round trip,
+ * bench/README.md).
  */
 #ifndef RL_SPIN_CHUNK
-#define RL_SPIN_CHUNK 4
+#define RL_SPIN_CHUNK 1
 #endif
 #ifndef RL_COALESCE_CHUNK
 #define RL_COALESCE_CHUNK 32 /* pauses between looks at the tail */
