@@ -23,18 +23,24 @@
  *
  *   a: the writer commits every record as soon as it is written;
  *   b: the writer writes a burst of 32 records, then their 32 commit words
- *      (what a batch send does: the reader then finds them ready together).
+ *      (what a batch send does: the reader then finds them ready together);
+ *   c: as a, in libring's own format: 16-byte slots, a record takes 5 of
+ *      them (the 16-byte header and the payload), and the commit words are
+ *      an array of their own, 8 bytes per slot, apart from the records. Not
+ *      a better ring than a: the gap between a and c is what the format
+ *      costs, the gap between c and libring what its code costs.
  *
  * The reader reads every record's first payload word and checks the sum and
  * the length, so nothing is skipped. The first tenth of the records is a
  * warm-up; the time runs from the reader's taking record n/10 to its last.
  *
- *   ring-ceiling [-n RECORDS] [-p PINGS] [rtt] [a] [b]    (default: all)
+ *   ring-ceiling [-n RECORDS] [-p PINGS] [rtt] [a] [b] [c]    (default: all)
  *
  * Output, one line each (bench/compare.sh reads the first two words):
  *   rtt: p50 N ns, p99 N ns, near|far
  *   ceiling-a: X M msg/s ...
  *   ceiling-b: X M msg/s ...
+ *   ceiling-c: X M msg/s ...
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -267,6 +273,140 @@ static void stream(const char *name, uint64_t n, uint32_t burst)
 	munmap(res, sizeof(*res));
 }
 
+/*
+ * Design c: libring's layout. SLOTS_C 16-byte slots (a multiple of 5, so
+ * that no record crosses the end: libring maps its slots twice instead),
+ * and a commit array of SLOTS_C words, commit[s] == position + 1 when the
+ * record starting at slot position s is committed.
+ */
+#define SLOT_C 16u
+#define REC_SLOTS 5u		/* (16 + 64) / 16 */
+#define SLOTS_C (NREC * REC_SLOTS)	/* 65535 slots, 13107 records */
+
+struct hdr_c {			/* libring's struct rl_msg_hdr */
+	uint32_t len;
+	uint32_t type;
+	uint32_t flags;
+	uint32_t pid;
+};
+
+struct ring_c {
+	uint64_t *commit;	/* SLOTS_C words */
+	unsigned char *slots;	/* SLOTS_C * SLOT_C bytes */
+};
+
+/* The commit word of record @k (0, 1, ...) and the value that commits it. */
+static uint64_t *commit_of(const struct ring_c *rc, uint64_t k)
+{
+	return &rc->commit[(k * REC_SLOTS) % SLOTS_C];
+}
+
+static struct hdr_c *hdr_of(const struct ring_c *rc, uint64_t k)
+{
+	return (struct hdr_c *)(void *)(rc->slots +
+					(k * REC_SLOTS) % SLOTS_C * SLOT_C);
+}
+
+/* reader() for design c: the same batching and waiting, libring's layout. */
+static void reader_c(const struct ring_c *rc, uint64_t *head, uint64_t n,
+		     struct result *res)
+{
+	uint64_t h = 0, pub = 0, sum = 0, warm = n / 10, run = 0;
+
+	while (h < n) {
+		const struct hdr_c *hd = hdr_of(rc, h);
+
+		/* A1: pairs with R1 in stream_c(). */
+		if (__atomic_load_n(commit_of(rc, h), __ATOMIC_ACQUIRE) !=
+		    h * REC_SLOTS + 1) {
+			if (pub != h) {	/* R3: pairs with A3 in stream_c() */
+				__atomic_store_n(head, h, __ATOMIC_RELEASE);
+				pub = h;
+			}
+			if (run > 1) {	/* streaming: as in reader() */
+				uint64_t far = h + COALESCE < n ? h + COALESCE : n;
+				const uint64_t *c = commit_of(rc, far - 1);
+				uint64_t until = now_ns() + COALESCE_NS;
+
+				do {
+					for (int k = 0; k < 32; k++)
+						pause_cpu();
+				} while (__atomic_load_n(c, __ATOMIC_RELAXED) !=
+						 (far - 1) * REC_SLOTS + 1 &&
+					 now_ns() < until);
+			}
+			run = 0;
+			pause_cpu();
+			continue;
+		}
+		if (hd->len != PAYLOAD || hd->flags)
+			res->bad = 1;
+		sum += *(const uint64_t *)(const void *)(hd + 1);
+		h++;
+		run++;
+		if (h - pub >= READ_MAX) {
+			__atomic_store_n(head, h, __ATOMIC_RELEASE);	/* R3 */
+			pub = h;
+		}
+		if (h == warm)
+			res->t0 = now_ns();
+	}
+	res->t1 = now_ns();
+	if (sum != (n % 2 ? n * ((n - 1) / 2) : (n / 2) * (n - 1)))
+		res->bad = 1;
+}
+
+/* Design c over @n records: header, payload, commit word per record. */
+static void stream_c(const char *name, uint64_t n)
+{
+	size_t len = 4096 + SLOTS_C * 8 + SLOTS_C * SLOT_C;
+	unsigned char *m = shared(len);
+	uint64_t *head = (uint64_t *)(void *)m;	/* reader-written line */
+	struct ring_c rc = { (uint64_t *)(void *)(m + 4096),
+			     m + 4096 + SLOTS_C * 8 };
+	struct result *res = shared(sizeof(*res));
+	unsigned char src[PAYLOAD];
+	uint64_t p, seen = 0;
+	int status;
+	pid_t pid;
+
+	memset(src, 0x5a, sizeof(src));
+	pid = fork();
+	if (pid == 0) {
+		reader_c(&rc, head, n, res);
+		_exit(0);
+	}
+	for (p = 0; p < n; p++) {
+		struct hdr_c *hd = hdr_of(&rc, p);
+
+		if (p + 1 - seen > NREC) {	/* A3: pairs with R3 */
+			while (p + 1 - (seen = __atomic_load_n(head,
+						__ATOMIC_ACQUIRE)) > NREC)
+				pause_cpu();
+		}
+		memcpy(src, &p, sizeof(p));
+		hd->len = PAYLOAD;
+		hd->type = 0;
+		hd->flags = 0;
+		hd->pid = 1;
+		memcpy(hd + 1, src, PAYLOAD);
+		/* R1: header and payload before the commit word. */
+		__atomic_store_n(commit_of(&rc, p), p * REC_SLOTS + 1,
+				 __ATOMIC_RELEASE);
+	}
+	if (waitpid(pid, &status, 0) != pid || status != 0 || res->bad) {
+		fprintf(stderr, "ring-ceiling: %s: the reader failed\n", name);
+		exit(1);
+	}
+	printf("%s: %6.1f M msg/s (%u-byte payloads in %u-byte slots, 1 MiB, "
+	       "libring's layout: commit words apart)\n", name,
+	       (double)(n - n / 10) * 1e3 / (double)(res->t1 - res->t0),
+	       PAYLOAD, SLOT_C);
+	fflush(stdout);
+	munmap(m, len);
+	munmap(res, sizeof(*res));
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t n = 50000000;
@@ -283,7 +423,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: ring-ceiling [-n RECORDS] "
-				"[-p PINGS] [rtt] [a] [b]\n");
+				"[-p PINGS] [rtt] [a] [b] [c]\n");
 			return 2;
 		}
 	}
@@ -300,8 +440,10 @@ int main(int argc, char **argv)
 			stream("ceiling-a", n, 1);
 		} else if (strcmp(argv[k], "b") == 0) {
 			stream("ceiling-b", n, BURST);
+		} else if (strcmp(argv[k], "c") == 0) {
+			stream_c("ceiling-c", n);
 		} else {
-			fprintf(stderr, "ring-ceiling: '%s': rtt, a or b\n",
+			fprintf(stderr, "ring-ceiling: '%s': rtt, a, b or c\n",
 				argv[k]);
 			return 2;
 		}
@@ -310,6 +452,7 @@ int main(int argc, char **argv)
 		ping_pong(pings);
 		stream("ceiling-a", n, 1);
 		stream("ceiling-b", n, BURST);
+		stream_c("ceiling-c", n);
 	}
 	return 0;
 }

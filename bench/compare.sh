@@ -14,6 +14,9 @@
 #   rte        rte_ring SP/SC, one element per call
 #   pipe       a pipe, one write() per message
 #   ceil_a/b   ring-ceiling designs a and b (the best is "the ceiling")
+#   ceil_c     ring-ceiling design c: design a in libring's own layout
+#              (commit words apart), to tell what the format costs from
+#              what libring's code costs
 #   p2_single  libring, 2 producers, single ring_send()
 #   rte_mp2    rte_ring MP enqueue, 2 producers, one element per call
 #   p2_block   libring, 2 producers, single ring_send(), --wait block
@@ -71,6 +74,7 @@ rte|tp||--transport rte
 pipe|tp||--transport pipe
 ceil_a|ceil||a
 ceil_b|ceil||b
+ceil_c|ceil||c
 p2_single|tp||--transport ring --wait spin --producers 2
 rte_mp2|tp||--transport rte --producers 2
 p2_block|tp||--transport ring --wait block --producers 2
@@ -259,11 +263,15 @@ NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; ncol = NF; head = $0; next }
 	val[rounds, "p2_rtemp2"] = ratio($(col["p2_single"]), $(col["rte_mp2"]))
 	val[rounds, "rtt_ring_rte"] = ratio($(col["rtt_ring"]), $(col["rtt_rte"]))
 	val[rounds, "p2_block_M"] = ($(col["p2_block"]) == "" ? "" : $(col["p2_block"]) / 1e6)
+	val[rounds, "ceiling_rteburst"] = ratio(best, $(col["rte_burst"]))
+	val[rounds, "ceil_c_ceiling"] = ratio($(col["ceil_c"]), best)
+	val[rounds, "single_ceil_c"] = ratio($(col["single"]), $(col["ceil_c"]))
 	val[rounds, "ceiling"] = best
 }
 END {
 	nk = split("single_rteburst batch32_rteburst rescommit_single single_ceiling " \
-		   "batch32_ceiling p2_p1 p2_rtemp2 rtt_ring_rte p2_block_M", keys, " ")
+		   "batch32_ceiling p2_p1 p2_rtemp2 rtt_ring_rte p2_block_M " \
+		   "ceiling_rteburst ceil_c_ceiling single_ceil_c", keys, " ")
 	label["single_rteburst"] = "libring single / rte-burst";	goal["single_rteburst"] = ">= 1.0"
 	label["batch32_rteburst"] = "libring batch32 / rte-burst";	goal["batch32_rteburst"] = ">= 1.5"
 	label["rescommit_single"] = "reserve-commit / single";		goal["rescommit_single"] = ">= 1.0"
@@ -273,12 +281,16 @@ END {
 	label["p2_rtemp2"] = "2-producer libring / rte MP 2p";	goal["p2_rtemp2"] = ">= 1.5"
 	label["rtt_ring_rte"] = "rtt p50 libring / rte";		goal["rtt_ring_rte"] = "<= 1.0"
 	label["p2_block_M"] = "2-producer libring block, M msg/s";	goal["p2_block_M"] = ">= 20"
-	split("1/rteB 32/rteB rc/1 1/ceil 32/ceil 2p/1p 2p/rteMP rtt/rte 2pblk", sh, " ")
+	label["ceiling_rteburst"] = "best ceiling / rte-burst";		goal["ceiling_rteburst"] = ""
+	label["ceil_c_ceiling"] = "ceiling c (libring layout) / best";	goal["ceil_c_ceiling"] = ""
+	label["single_ceil_c"] = "libring single / ceiling c";		goal["single_ceil_c"] = ""
+	split("1/rteB 32/rteB rc/1 1/ceil 32/ceil 2p/1p 2p/rteMP rtt/rte 2pblk " \
+	      "ceil/rteB C/ceil 1/C", sh, " ")
 	for (k = 1; k <= nk; k++) short[keys[k]] = sh[k]
 
 	printf "\nper-round ratios (1 = single, 32 = batch32, rc = reserve-commit, " \
 	       "ceil = best ceiling,\n2p = 2 producers, rteMP = rte MP 2 producers, " \
-	       "2pblk = 2 producers blocking in M msg/s)\n%-5s %-8s", "round", "place"
+	       "2pblk = 2 producers blocking in M msg/s, C = ceiling c)\n%-5s %-8s", "round", "place"
 	for (k = 1; k <= nk; k++) printf " %8s", short[keys[k]]
 	printf "\n"
 	for (i = 1; i <= rounds; i++) {

@@ -54,12 +54,18 @@ $(BUILD)/bench-ceiling/ring-ceiling: bench/ceiling.c
 	$(CC) $(ALL_CFLAGS) -o $@ $<
 
 # libring against rte_ring, a pipe and the ceiling in interleaved rounds
-# (bench/compare.sh): a table on stdout and bench/compare.csv.
-# ROUNDS=N (default 7) and RUN_SECONDS=S (default 0.5) change its length.
+# (bench/compare.sh): a table on stdout and bench/compare.csv, then, with
+# gnuplot, its plot bench/compare.svg (bench/plot-compare.sh).
+# ROUNDS=N (default 7) and RUN_SECONDS=S (default 0.5) change its length;
+# COMPARE_CSV=x.csv writes x.csv and x.svg instead.
 .PHONY: bench-compare
 bench-compare: $(BIN)/ring-bench $(BUILD)/bench-ceiling/ring-ceiling
 	RING_BENCH_BIN=$(BIN)/ring-bench \
 	RING_CEILING_BIN=$(BUILD)/bench-ceiling/ring-ceiling bench/compare.sh
+	@csv=$${COMPARE_CSV:-bench/compare.csv}; svg=$${csv%.csv}.svg; \
+	if command -v gnuplot >/dev/null; then \
+		bench/plot-compare.sh "$$csv" "$$svg" && echo "wrote $$svg"; \
+	else echo "bench-compare: gnuplot missing (apt-get install gnuplot-nox): no $$svg"; fi
 
 # A shared group read by 1, 2 and 4 members against one exclusive reader,
 # spinning and blocking, in interleaved rounds (bench/members.sh): each

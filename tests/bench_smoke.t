@@ -157,10 +157,11 @@ if [ -x "$CEIL" ]; then
 	out=$(timeout 120 "$CEIL" -n 200000 -p 1000 2>&1)
 	if echo "$out" | grep -q '^rtt: p50 [0-9]* ns, p99 [0-9]* ns, \(near\|far\)' &&
 	   echo "$out" | grep -q '^ceiling-a: *[0-9.]* M msg/s' &&
-	   echo "$out" | grep -q '^ceiling-b: *[0-9.]* M msg/s'; then
-		ok 0 "ring-ceiling: rtt, ceiling-a, ceiling-b"
+	   echo "$out" | grep -q '^ceiling-b: *[0-9.]* M msg/s' &&
+	   echo "$out" | grep -q '^ceiling-c: *[0-9.]* M msg/s'; then
+		ok 0 "ring-ceiling: rtt, ceiling-a, ceiling-b, ceiling-c"
 	else
-		ok 1 "ring-ceiling: rtt, ceiling-a, ceiling-b" "$out"
+		ok 1 "ring-ceiling: rtt, ceiling-a, ceiling-b, ceiling-c" "$out"
 	fi
 else
 	skip 1 "$CEIL not built"
