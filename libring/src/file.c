@@ -298,6 +298,11 @@ static int handle_new(int fd, const struct rl_super *sb, unsigned flags,
 			 !(flags & RING_OPEN_RDONLY) &&
 			 sb->slot_size >= sb->hdr_size &&
 			 sb->hdr_size != RL_HDR_SIZE_TS;
+	/* At least a slot ahead, at most a quarter of the ring (closer to the
+	 * readers than that, a prefetch would take lines they still read). */
+	r->prefetch_slots = RL_PREFETCH_BYTES / sb->slot_size ?: 1;
+	if (r->prefetch_slots > sb->slot_count / 4)
+		r->prefetch_slots = (uint32_t)(sb->slot_count / 4);
 	rl_register_handle(r);
 	*out = r;
 	return 0;

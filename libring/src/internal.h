@@ -19,6 +19,10 @@
 
 #define RL_DEFAULT_SPINS 1000u
 #define RL_RUN_SLOTS 256u /* a single producer's room per claim (produce.c) */
+#ifndef RL_PREFETCH_BYTES
+#define RL_PREFETCH_BYTES 1024u /* how far ahead in the slot area a single
+				 * producer asks for its lines (produce.c) */
+#endif
 #define RL_NO_ENTRY UINT32_MAX /* a reader that found the process table full */
 #define RL_DEFAULT_RECOVERY_MS 100u
 /* How often a waiting call looks at the file's size (sigbus.c). */
@@ -83,6 +87,8 @@ struct ring {
 				* single producer with runs, no
 				* timestamps, writable; cleared in a
 				* child after fork() (produce.c) */
+	uint32_t prefetch_slots; /* single producer: how many slots ahead of
+				  * a message it asks for lines (produce.c) */
 
 	/* Serializes this handle's group-table changes and reader opens: the
 	 * OFD locks that exclude other processes do not exclude two threads
@@ -315,6 +321,22 @@ static inline uint32_t rl_msg_slots(const struct ring *r, uint64_t len)
 {
 	return (uint32_t)((r->geo.hdr_size + len + r->geo.slot_size - 1) >>
 			  r->slot_shift);
+}
+
+/*
+ * Ask for the cache line at @p with the intent to write it (x86: PREFETCHW,
+ * a no-op on processors without it). A hint: it never faults, even on a
+ * page the file no longer has, and changes no memory.
+ */
+static inline void rl_prefetch_write(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	/* __builtin_prefetch(p, 1) gives a read prefetch unless the target
+	 * has PRFCHW; the opcode is a hint (a no-op) everywhere. */
+	__asm__ __volatile__("prefetchw %0" : : "m"(*(const char *)p));
+#else
+	__builtin_prefetch(p, 1, 3);
+#endif
 }
 
 /* Address of the slot of position @pos. */
