@@ -34,7 +34,8 @@
 #
 # Environment: ROUNDS (default 7), RUN_SECONDS per run (default 0.5),
 # PINGS per placement check (default 20000), SYSCALLS=0 to skip the count,
-# COMPARE_CSV (default bench/compare.csv), RING_BENCH_BIN, RING_CEILING_BIN.
+# COMPARE_CSV (default bench/compare.csv; the plot goes beside it, .svg),
+# RING_BENCH_BIN, RING_CEILING_BIN.
 # The rte columns are empty when ring-bench was built without DPDK.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -334,6 +335,13 @@ END {
 }' "$RAW"
 echo
 echo "wrote $CSV"
+# The plot, as bench/run.sh draws its own (bench/plot-compare.sh).
+SVG=${CSV%.csv}.svg
+if command -v gnuplot >/dev/null; then
+	bench/plot-compare.sh "$CSV" "$SVG" "$MACHINE" && echo "wrote $SVG"
+else
+	echo "gnuplot is not installed (Debian: gnuplot-nox): no $SVG"
+fi
 if [ "$FAILED" = 1 ] || [ -s "$ERRORS" ]; then
 	echo
 	echo "errors:"

@@ -62,12 +62,6 @@ $(BUILD)/bench-ceiling/ring-ceiling: bench/ceiling.c
 bench-compare: $(BIN)/ring-bench $(BUILD)/bench-ceiling/ring-ceiling
 	RING_BENCH_BIN=$(BIN)/ring-bench \
 	RING_CEILING_BIN=$(BUILD)/bench-ceiling/ring-ceiling bench/compare.sh
-	@csv=$${COMPARE_CSV:-bench/compare.csv}; svg=$${csv%.csv}.svg; \
-	if command -v gnuplot >/dev/null; then \
-		cpu=$$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1); \
-		bench/plot-compare.sh "$$csv" "$$svg" "$$(nproc) vCPUs, $${cpu:-unknown CPU}, $$(uname -r)" && \
-		echo "wrote $$svg"; \
-	else echo "bench-compare: gnuplot missing (apt-get install gnuplot-nox): no $$svg"; fi
 
 # A shared group read by 1, 2 and 4 members against one exclusive reader,
 # spinning and blocking, in interleaved rounds (bench/members.sh): each

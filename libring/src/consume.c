@@ -33,7 +33,7 @@
 #define RL_SPIN_CHUNK 1
 #endif
 #ifndef RL_COALESCE_CHUNK
-#define RL_COALESCE_CHUNK 32 /* pauses between looks at the tail */
+#define RL_COALESCE_CHUNK 32 /* pauses between looks ahead (coalesce()) */
 #endif
 #define RL_SPIN_ROUND 512     /* pauses between looks at the clock */
 /*
