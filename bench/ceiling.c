@@ -171,59 +171,110 @@ struct result {
 	int bad;
 };
 
-/* The reader: take every record in order, publish the position per batch.
- * When it has caught up with a writer that is streaming, it does not poll
- * the next record (that line is the one being written: both sides would
- * trade it store by store) but the commit word COALESCE records ahead, every
- * 32 pauses, for at most COALESCE_NS, and then reads the whole run in one
- * go. (libring's reader does the same, RL_COALESCE_*.) */
+/*
+ * A reader's bookkeeping, the same for every design: it takes every record
+ * in order and publishes its position once per batch (when it has caught
+ * up, or every READ_MAX records). When it has caught up with a writer that
+ * is streaming, it does not poll the next record (that line is the one
+ * being written: both sides would trade it store by store) but the commit
+ * word COALESCE records ahead, every 32 pauses, for at most COALESCE_NS,
+ * and then reads the whole run in one go. (libring's reader does the same,
+ * RL_COALESCE_*.)
+ */
+struct reader {
+	uint64_t *head;		/* the shared position, reader-written */
+	uint64_t n;		/* records to take */
+	uint64_t h;		/* records taken */
+	uint64_t pub;		/* position last published */
+	uint64_t run;		/* records taken since the last wait */
+	uint64_t sum;		/* of the records' first payload words */
+	struct result *res;
+};
+
+static void reader_publish(struct reader *rd)
+{
+	/* R3: pairs with A3 in the writer. */
+	__atomic_store_n(rd->head, rd->h, __ATOMIC_RELEASE);
+	rd->pub = rd->h;
+}
+
+/* The record at the reader's position is not committed. @ahead(@arg, k)
+ * is the commit word of record k and @value(k) the value that commits it. */
+static void reader_wait(struct reader *rd,
+			const uint64_t *(*ahead)(const void *, uint64_t),
+			uint64_t (*value)(uint64_t), const void *arg)
+{
+	if (rd->pub != rd->h)	/* caught up: publish, then wait */
+		reader_publish(rd);
+	if (rd->run > 1) {	/* streaming: let the writer get ahead */
+		uint64_t far = rd->h + COALESCE < rd->n ? rd->h + COALESCE : rd->n;
+		const uint64_t *c = ahead(arg, far - 1);
+		uint64_t until = now_ns() + COALESCE_NS;
+
+		do {
+			for (int k = 0; k < 32; k++)
+				pause_cpu();
+		} while (__atomic_load_n(c, __ATOMIC_RELAXED) != value(far - 1) &&
+			 now_ns() < until);
+	}
+	rd->run = 0;
+	pause_cpu();
+}
+
+/* The record at the reader's position was taken: @word its first word. */
+static void reader_took(struct reader *rd, uint64_t word)
+{
+	rd->sum += word;
+	rd->h++;
+	rd->run++;
+	if (rd->h - rd->pub >= READ_MAX)
+		reader_publish(rd);
+	if (rd->h == rd->n / 10)
+		rd->res->t0 = now_ns();
+}
+
+/* All taken: the end of the time, and the sum of 0 .. n - 1. */
+static void reader_done(struct reader *rd)
+{
+	uint64_t n = rd->n;
+
+	rd->res->t1 = now_ns();
+	if (rd->sum != (n % 2 ? n * ((n - 1) / 2) : (n / 2) * (n - 1)))
+		rd->res->bad = 1;
+}
+
+/* Design a and b: record k's commit word, and its value when committed. */
+static const uint64_t *rec_commit(const void *ring, uint64_t k)
+{
+	return &((const struct rec *)ring)[k % NREC].commit;
+}
+
+static uint64_t rec_committed(uint64_t k)
+{
+	return k + 1;
+}
+
+/* The reader of designs a and b. */
 static void reader(struct rec *ring, uint64_t *head, uint64_t n,
 		   struct result *res)
 {
-	uint64_t h = 0, pub = 0, sum = 0, warm = n / 10, run = 0;
+	struct reader rd = { .head = head, .n = n, .res = res };
 	uint32_t i = 0;
 
-	while (h < n) {
+	while (rd.h < n) {
 		struct rec *r = &ring[i];
 
 		/* A1: pairs with R1/R2 in the writer. */
-		if (__atomic_load_n(&r->commit, __ATOMIC_ACQUIRE) != h + 1) {
-			if (pub != h) {	/* caught up: publish, then wait */
-				/* R3: pairs with A3 in the writer. */
-				__atomic_store_n(head, h, __ATOMIC_RELEASE);
-				pub = h;
-			}
-			if (run > 1) {	/* streaming: let the writer get ahead */
-				uint64_t far = h + COALESCE < n ? h + COALESCE : n;
-				const uint64_t *c = &ring[(far - 1) % NREC].commit;
-				uint64_t until = now_ns() + COALESCE_NS;
-
-				do {
-					for (int k = 0; k < 32; k++)
-						pause_cpu();
-				} while (__atomic_load_n(c, __ATOMIC_RELAXED) != far &&
-					 now_ns() < until);
-			}
-			run = 0;
-			pause_cpu();
+		if (__atomic_load_n(&r->commit, __ATOMIC_ACQUIRE) != rd.h + 1) {
+			reader_wait(&rd, rec_commit, rec_committed, ring);
 			continue;
 		}
 		if (r->len != PAYLOAD)
 			res->bad = 1;
-		sum += *(const uint64_t *)(const void *)r->payload;
-		h++;
-		run++;
+		reader_took(&rd, *(const uint64_t *)(const void *)r->payload);
 		i = i + 1 == NREC ? 0 : i + 1;
-		if (h - pub >= READ_MAX) {
-			__atomic_store_n(head, h, __ATOMIC_RELEASE);	/* R3 */
-			pub = h;
-		}
-		if (h == warm)
-			res->t0 = now_ns();
 	}
-	res->t1 = now_ns();
-	if (sum != (n % 2 ? n * ((n - 1) / 2) : (n / 2) * (n - 1)))
-		res->bad = 1;
+	reader_done(&rd);
 }
 
 /* Run design a (@burst == 1) or b (@burst == BURST) over @n records. */
@@ -330,53 +381,37 @@ static struct hdr_c *hdr_of(const struct ring_c *rc, uint64_t k)
 					(k * REC_SLOTS) % SLOTS_C * SLOT_C);
 }
 
-/* reader() for design c: the same batching and waiting, libring's layout. */
+/* Design c: record k's commit word, and its value when committed. */
+static const uint64_t *c_commit(const void *rc, uint64_t k)
+{
+	return commit_of(rc, k);
+}
+
+static uint64_t c_committed(uint64_t k)
+{
+	return k * REC_SLOTS + 1;
+}
+
+/* The reader of design c: reader()'s, in libring's layout. */
 static void reader_c(const struct ring_c *rc, uint64_t *head, uint64_t n,
 		     struct result *res)
 {
-	uint64_t h = 0, pub = 0, sum = 0, warm = n / 10, run = 0;
+	struct reader rd = { .head = head, .n = n, .res = res };
 
-	while (h < n) {
-		const struct hdr_c *hd = hdr_of(rc, h);
+	while (rd.h < n) {
+		const struct hdr_c *hd = hdr_of(rc, rd.h);
 
 		/* A1: pairs with R1 in stream_c(). */
-		if (__atomic_load_n(commit_of(rc, h), __ATOMIC_ACQUIRE) !=
-		    h * REC_SLOTS + 1) {
-			if (pub != h) {	/* R3: pairs with A3 in stream_c() */
-				__atomic_store_n(head, h, __ATOMIC_RELEASE);
-				pub = h;
-			}
-			if (run > 1) {	/* streaming: as in reader() */
-				uint64_t far = h + COALESCE < n ? h + COALESCE : n;
-				const uint64_t *c = commit_of(rc, far - 1);
-				uint64_t until = now_ns() + COALESCE_NS;
-
-				do {
-					for (int k = 0; k < 32; k++)
-						pause_cpu();
-				} while (__atomic_load_n(c, __ATOMIC_RELAXED) !=
-						 (far - 1) * REC_SLOTS + 1 &&
-					 now_ns() < until);
-			}
-			run = 0;
-			pause_cpu();
+		if (__atomic_load_n(commit_of(rc, rd.h), __ATOMIC_ACQUIRE) !=
+		    c_committed(rd.h)) {
+			reader_wait(&rd, c_commit, c_committed, rc);
 			continue;
 		}
 		if (hd->len != PAYLOAD || hd->flags)
 			res->bad = 1;
-		sum += *(const uint64_t *)(const void *)(hd + 1);
-		h++;
-		run++;
-		if (h - pub >= READ_MAX) {
-			__atomic_store_n(head, h, __ATOMIC_RELEASE);	/* R3 */
-			pub = h;
-		}
-		if (h == warm)
-			res->t0 = now_ns();
+		reader_took(&rd, *(const uint64_t *)(const void *)(hd + 1));
 	}
-	res->t1 = now_ns();
-	if (sum != (n % 2 ? n * ((n - 1) / 2) : (n / 2) * (n - 1)))
-		res->bad = 1;
+	reader_done(&rd);
 }
 
 /* Design c over @n records: header, payload, commit word per record. */
