@@ -243,6 +243,22 @@ static void reader_done(struct reader *rd)
 		rd->res->bad = 1;
 }
 
+/*
+ * The end of a run: wait for the reader forked as @pid, exit on its
+ * failure, and return the rate in M records/s over the timed @n - n/10.
+ */
+static double reader_rate(const char *name, pid_t pid, uint64_t n,
+			  const struct result *res)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || status != 0 || res->bad) {
+		fprintf(stderr, "ring-ceiling: %s: the reader failed\n", name);
+		exit(1);
+	}
+	return (double)(n - n / 10) * 1e3 / (double)(res->t1 - res->t0);
+}
+
 /* Design a and b: record k's commit word, and its value when committed. */
 static const uint64_t *rec_commit(const void *ring, uint64_t k)
 {
@@ -265,7 +281,8 @@ static void reader(struct rec *ring, uint64_t *head, uint64_t n,
 		struct rec *r = &ring[i];
 
 		/* A1: pairs with R1/R2 in the writer. */
-		if (__atomic_load_n(&r->commit, __ATOMIC_ACQUIRE) != rd.h + 1) {
+		if (__atomic_load_n(&r->commit, __ATOMIC_ACQUIRE) !=
+		    rec_committed(rd.h)) {
 			reader_wait(&rd, rec_commit, rec_committed, ring);
 			continue;
 		}
@@ -287,7 +304,6 @@ static void stream(const char *name, uint64_t n, uint32_t burst)
 	unsigned char src[PAYLOAD];
 	uint64_t p = 0, seen = 0;	/* seen: cached reader position */
 	uint32_t i = 0;
-	int status;
 	pid_t pid;
 
 	n -= n % burst;
@@ -332,14 +348,9 @@ static void stream(const char *name, uint64_t n, uint32_t burst)
 		}
 		p += burst;
 	}
-	if (waitpid(pid, &status, 0) != pid || status != 0 || res->bad) {
-		fprintf(stderr, "ring-ceiling: %s: the reader failed\n", name);
-		exit(1);
-	}
 	printf("%s: %6.1f M msg/s (%u-byte payloads in %u-byte records, "
 	       "1 MiB, commit word per record, %s)\n", name,
-	       (double)(n - n / 10) * 1e3 / (double)(res->t1 - res->t0),
-	       PAYLOAD, (unsigned)sizeof(struct rec),
+	       reader_rate(name, pid, n, res), PAYLOAD, (unsigned)sizeof(struct rec),
 	       burst == 1 ? "committed one by one"
 			  : "committed per burst of 32");
 	fflush(stdout);
@@ -369,7 +380,7 @@ struct ring_c {
 	unsigned char *slots;	/* SLOTS_C * SLOT_C bytes */
 };
 
-/* The commit word of record @k (0, 1, ...) and the value that commits it. */
+/* The commit word of record @k (0, 1, ...), and its header. */
 static uint64_t *commit_of(const struct ring_c *rc, uint64_t k)
 {
 	return &rc->commit[(k * REC_SLOTS) % SLOTS_C];
@@ -425,7 +436,6 @@ static void stream_c(const char *name, uint64_t n)
 	struct result *res = shared(sizeof(*res));
 	unsigned char src[PAYLOAD];
 	uint64_t p, seen = 0;
-	int status;
 	pid_t pid;
 
 	memset(src, 0x5a, sizeof(src));
@@ -451,17 +461,12 @@ static void stream_c(const char *name, uint64_t n)
 		hd->pid = 1;
 		memcpy(hd + 1, src, PAYLOAD);
 		/* R1: header and payload before the commit word. */
-		__atomic_store_n(commit_of(&rc, p), p * REC_SLOTS + 1,
+		__atomic_store_n(commit_of(&rc, p), c_committed(p),
 				 __ATOMIC_RELEASE);
-	}
-	if (waitpid(pid, &status, 0) != pid || status != 0 || res->bad) {
-		fprintf(stderr, "ring-ceiling: %s: the reader failed\n", name);
-		exit(1);
 	}
 	printf("%s: %6.1f M msg/s (%u-byte payloads in %u-byte slots, 1 MiB, "
 	       "libring's layout: commit words apart)\n", name,
-	       (double)(n - n / 10) * 1e3 / (double)(res->t1 - res->t0),
-	       PAYLOAD, SLOT_C);
+	       reader_rate(name, pid, n, res), PAYLOAD, SLOT_C);
 	fflush(stdout);
 	munmap(m, len);
 	munmap(res, sizeof(*res));
