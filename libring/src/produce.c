@@ -605,6 +605,14 @@ int ring_reserve(struct ring *r, size_t len, uint32_t type, unsigned flags,
 	return 0;
 }
 
+/* Is @c thread state @l's open claim? */
+static __attribute__((always_inline)) inline bool
+is_open_claim(const struct rl_local *l, const struct ring_claim *c)
+{
+	return l->claim_open && l->claim_start == c->pos &&
+	       l->claim_end == c->pos + c->slots;
+}
+
 /* This thread's state if @c is its open claim, or NULL. */
 static __attribute__((always_inline)) inline struct rl_local *
 claim_owner(struct ring *r, const struct ring_claim *c)
@@ -613,10 +621,18 @@ claim_owner(struct ring *r, const struct ring_claim *c)
 
 	if (!c || r->forked || rl_producer_entry(r, &l))
 		return NULL;
-	if (!l->claim_open || l->claim_start != c->pos ||
-	    l->claim_end != c->pos + c->slots)
-		return NULL;
-	return l;
+	return is_open_claim(l, c) ? l : NULL;
+}
+
+/* Publish @c, thread state @l's open claim from ring_reserve(), with the
+ * type it has now. */
+static __attribute__((always_inline)) inline void
+commit_claim(struct ring *r, struct rl_local *l, const struct ring_claim *c)
+{
+	((struct rl_msg_hdr *)rl_slot(r, c->pos))->type = c->type;
+	/* R1 in publish_commit(): header and payload before the commit
+	 * word. */
+	finish_claim(r, l, c->pos, &l->me->committed);
 }
 
 /* ring_commit() for what its short path leaves (a forked child, a broken
@@ -637,8 +653,7 @@ commit_general(struct ring *r, struct ring_claim *c)
 		rl_abort_claim_of(r, l);
 		return -EIO;
 	}
-	((struct rl_msg_hdr *)rl_slot(r, c->pos))->type = c->type;
-	finish_claim(r, l, c->pos, &l->me->committed);
+	commit_claim(r, l, c);
 	return 0;
 }
 
@@ -648,12 +663,9 @@ int ring_commit(struct ring *r, struct ring_claim *c)
 
 	if (unlikely(!l || !c || r->forked || rl_broken(r)))
 		return commit_general(r, c);
-	if (unlikely(!l->claim_open || l->claim_start != c->pos ||
-		     l->claim_end != c->pos + c->slots))
+	if (unlikely(!is_open_claim(l, c)))
 		return -EINVAL;
-	((struct rl_msg_hdr *)rl_slot(r, c->pos))->type = c->type;
-	/* R1 in publish_commit(): as commit_general(). */
-	finish_claim(r, l, c->pos, &l->me->committed);
+	commit_claim(r, l, c);
 	return 0;
 }
 
