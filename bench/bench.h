@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pin.h"
+
 #define BENCH_PROG "ring-bench"
 #define BENCH_MAX_PRODUCERS 64
 #define BENCH_MAX_GROUPS 16
@@ -49,6 +51,7 @@ struct bench_opts {
 	int batch_given;     /* --batch was on the command line */
 	int rtt;
 	int json;
+	struct pin_plan cpus; /* --cpus: readers' and producers' CPUs */
 };
 
 /* One run: options plus what the parent set up for the children. */

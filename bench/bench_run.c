@@ -101,15 +101,16 @@ static void arm_watchdog(void)
 	alarm(secs ? secs : 300);
 }
 
-/* Fork a child that runs @fn(@b, @t, @arg...) and exits with its result.
- * Returns 0 or -errno. */
+/* Fork a child that runs @fn(@b, @t, @arg...) and exits with its result,
+ * on the CPU --cpus gives process @id of @side. Returns 0 or -errno. */
 static int spawn(void (*fn)(struct bench *, const struct transport *,
 			    uint32_t, void *),
-		 struct bench *b, const struct transport *t, uint32_t id,
-		 void *arg)
+		 enum pin_side side, struct bench *b,
+		 const struct transport *t, uint32_t id, void *arg)
 {
 	pid_t parent = getpid();
 	pid_t pid = fork();
+	int err;
 
 	if (pid < 0) {
 		bench_err("fork: %s", strerror(errno));
@@ -121,6 +122,12 @@ static int spawn(void (*fn)(struct bench *, const struct transport *,
 			_exit(1);
 		signal(SIGALRM, SIG_DFL);
 		signal(SIGPIPE, SIG_IGN);	/* EPIPE: reported, not fatal */
+		err = pin_self(&b->o.cpus, side, id);
+		if (err) {
+			bench_err("--cpus: cannot move process %u: %s", id,
+				  strerror(-err));
+			_exit(1);
+		}
 		fn(b, t, id, arg);
 		_exit(0);
 	}
@@ -456,13 +463,13 @@ int bench_run_throughput(struct bench *b, const struct transport *t,
 	run.done_w = done[1];
 	arm_watchdog();
 	for (i = 0; i < readers; i++)
-		if (spawn(tp_reader, b, t, i, &run))
+		if (spawn(tp_reader, PIN_READERS, b, t, i, &run))
 			goto out;
 	/* Readers are in place (bound, attached) before any producer. */
 	if (wait_ready(ready[0], readers))
 		goto out;
 	for (i = 0; i < b->o.producers; i++)
-		if (spawn(tp_producer, b, t, i, &run))
+		if (spawn(tp_producer, PIN_PRODUCERS, b, t, i, &run))
 			goto out;
 	close(ready[1]);
 	close(go[0]);
@@ -630,7 +637,8 @@ int bench_run_rtt(struct bench *b, const struct transport *t,
 	run.done_r = done[0];
 	run.done_w = done[1];
 	arm_watchdog();
-	if (spawn(rtt_pong, b, t, 1, &run) || spawn(rtt_ping, b, t, 0, &run)) {
+	if (spawn(rtt_pong, PIN_READERS, b, t, 0, &run) ||
+	    spawn(rtt_ping, PIN_PRODUCERS, b, t, 0, &run)) {
 		close(done[0]);
 		close(done[1]);
 		kill_children();

@@ -38,14 +38,22 @@
  * the length, so nothing is skipped. The first tenth of the records is a
  * warm-up; the time runs from the reader's taking record n/10 to its last.
  *
- *   ring-ceiling [-n RECORDS] [-p PINGS] [rtt] [a] [b] [c]    (default: all)
+ *   ring-ceiling [-n RECORDS] [-p PINGS] [-c R/P] [cpus] [rtt] [a] [b] [c]
+ *                                          (default: rtt a b c)
  *
- * Output, one line each (bench/compare.sh reads the first two words):
+ * -c R/P runs the reader (rtt: the pong side) on CPU R and the writer on
+ * CPU P, as ring-bench --cpus does (pin.h). 'cpus' measures how fast each
+ * CPU this process may use runs a fixed chain of dependent steps: on a
+ * virtual machine they can differ by a factor of two for minutes.
+ *
+ * Output, one line each (bench/compare.sh reads the first words):
+ *   cpus: 0 N ns 1 N ns ...   (per step; lower is faster)
  *   rtt: p50 N ns, p99 N ns, near|far
  *   ceiling-a: X M msg/s ...
  *   ceiling-b: X M msg/s ...
  *   ceiling-c: X M msg/s ...
  */
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +63,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pin.h"
+
 #define AREA (1u << 20)		/* the record area */
 #define PAYLOAD 64u
 #define BURST 32u		/* records per commit in design b */
@@ -63,6 +73,21 @@
 #define COALESCE_NS 5000u	/* ... for at most this long */
 #define NEAR_NS 250		/* round trips below this: the vCPUs are near */
 #define AHEAD 13u		/* records prefetched ahead: about 1 KiB */
+
+/* -c R/P: the reader's and the writer's CPU (none: the scheduler's). */
+static struct pin_plan plan;
+
+/* Move this process to its CPU for @side, or end the program. */
+static void place(enum pin_side side)
+{
+	int err = pin_self(&plan, side, 0);
+
+	if (err) {
+		fprintf(stderr, "ring-ceiling: -c: cannot move to a CPU: %s\n",
+			strerror(-err));
+		exit(1);
+	}
+}
 
 /* One record: the 16-byte header, then the payload. */
 struct rec {
@@ -139,6 +164,7 @@ static void ping_pong(unsigned pings)
 	if (!lat)
 		exit(1);
 	if (fork() == 0) {
+		place(PIN_READERS);
 		for (uint64_t i = 1; i <= pings; i++) {
 			while (*a != i)
 				pause_cpu();
@@ -146,6 +172,7 @@ static void ping_pong(unsigned pings)
 		}
 		_exit(0);
 	}
+	place(PIN_PRODUCERS);
 	for (uint64_t i = 1; i <= pings; i++) {
 		uint64_t t = now_ns();
 
@@ -310,9 +337,11 @@ static void stream(const char *name, uint64_t n, uint32_t burst)
 	memset(src, 0x5a, sizeof(src));
 	pid = fork();
 	if (pid == 0) {
+		place(PIN_READERS);
 		reader(ring, head, n, res);
 		_exit(0);
 	}
+	place(PIN_PRODUCERS);
 	while (p < n) {
 		uint32_t first = i;
 
@@ -441,9 +470,11 @@ static void stream_c(const char *name, uint64_t n)
 	memset(src, 0x5a, sizeof(src));
 	pid = fork();
 	if (pid == 0) {
+		place(PIN_READERS);
 		reader_c(&rc, head, n, res);
 		_exit(0);
 	}
+	place(PIN_PRODUCERS);
 	for (p = 0; p < n; p++) {
 		struct hdr_c *hd = hdr_of(&rc, p);
 
@@ -472,13 +503,41 @@ static void stream_c(const char *name, uint64_t n)
 	munmap(res, sizeof(*res));
 }
 
+/* How fast each CPU this process may use runs (pin_cpu_speed()). */
+static void cpu_speeds(void)
+{
+	cpu_set_t allowed;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed)) {
+		perror("ring-ceiling: sched_getaffinity");
+		exit(1);
+	}
+	printf("cpus:");
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		double ns;
+
+		if (!CPU_ISSET(cpu, &allowed))
+			continue;
+		ns = pin_cpu_speed(cpu);
+		if (ns < 0) {
+			fprintf(stderr, "ring-ceiling: CPU %d: %s\n", cpu,
+				strerror((int)-ns));
+			exit(1);
+		}
+		printf(" %d %.3f ns", cpu, ns);
+	}
+	printf(" (per step of a dependent chain; lower is faster)\n");
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t n = 50000000;
 	unsigned pings = 200000;
 	int opt, all = 1;
+	char why[128];
 
-	while ((opt = getopt(argc, argv, "n:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:p:c:")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = strtoull(optarg, NULL, 0);
@@ -486,9 +545,16 @@ int main(int argc, char **argv)
 		case 'p':
 			pings = (unsigned)strtoul(optarg, NULL, 0);
 			break;
+		case 'c':
+			if (pin_parse(optarg, &plan, why, sizeof(why))) {
+				fprintf(stderr, "ring-ceiling: -c: %s\n", why);
+				return 2;
+			}
+			break;
 		default:
 			fprintf(stderr, "usage: ring-ceiling [-n RECORDS] "
-				"[-p PINGS] [rtt] [a] [b] [c]\n");
+				"[-p PINGS] [-c R/P] [cpus] [rtt] [a] [b] "
+				"[c]\n");
 			return 2;
 		}
 	}
@@ -499,7 +565,9 @@ int main(int argc, char **argv)
 	}
 	for (int k = optind; k < argc; k++) {
 		all = 0;
-		if (strcmp(argv[k], "rtt") == 0) {
+		if (strcmp(argv[k], "cpus") == 0) {
+			cpu_speeds();
+		} else if (strcmp(argv[k], "rtt") == 0) {
 			ping_pong(pings);
 		} else if (strcmp(argv[k], "a") == 0) {
 			stream("ceiling-a", n, 1);
@@ -508,7 +576,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[k], "c") == 0) {
 			stream_c("ceiling-c", n);
 		} else {
-			fprintf(stderr, "ring-ceiling: '%s': rtt, a, b or c\n",
+			fprintf(stderr, "ring-ceiling: '%s': cpus, rtt, a, b "
+				"or c\n",
 				argv[k]);
 			return 2;
 		}

@@ -24,7 +24,17 @@
 #   rtt_rte    round trip p50 of rte_ring, one element
 #
 # Rounds alternate the order, A forward and B backward (A1 B2 A3 ...), so
-# that no configuration always runs first or last. The host moves the two
+# that no configuration always runs first or last. They also alternate the
+# CPUs: with two CPUs X and Y (the first two this shell may use), the
+# one-producer runs, the round trips and the ceilings of A rounds run the
+# reader on X and the producer on Y (ring-bench --cpus X/Y, ring-ceiling
+# -c X/Y), B rounds the other way round; the two-producer runs are left to
+# the scheduler. A virtual machine's CPUs need not be equally fast (on the
+# 2-vCPU build machine one ran a fixed loop 1.6 times as long as the other
+# for minutes, and which one changed): a producer-bound run is then as fast
+# as the CPU its producer got, so every run of a round gets the same CPUs,
+# and each round records how fast they were (ring-ceiling cpus: the
+# producer's CPU's time per step over the reader's, column cpu_p_r). The host moves the two
 # vCPUs between placements within minutes, so each round starts and ends
 # with a short cache-line ping-pong (ring-ceiling rtt): 'near' below
 # 250 ns, 'far' above. Only ratios within one round mean much; the summary
@@ -105,7 +115,7 @@ json_field() {
 # empty after a failure (logged) or without DPDK for the rte rows.
 RESULT=""
 measure() {
-	local name=$1 n=$2 line kind envs args rate out
+	local name=$1 n=$2 line kind envs args rate out pin
 	RESULT=""
 	line=$(echo "$CONFIGS" | grep "^$name|")
 	kind=$(echo "$line" | cut -d'|' -f2)
@@ -115,10 +125,15 @@ measure() {
 	if [ "$kind" = ceil ]; then
 		# the ceiling times all but its first tenth
 		n=$(awk -v n="$n" 'BEGIN { printf "%d", n / 0.9 + 3200 }')
-		out=$(timeout 120 "$CEIL" -n "$n" "$args" 2>>"$ERRORS")
+		out=$(timeout 120 "$CEIL" -n "$n" ${PIN:+-c "$PIN"} "$args" \
+			2>>"$ERRORS")
 		rate=$(echo "$out" | awk '$1 == "ceiling-'"$args"':" { print $2 * 1e6 }')
 	else
-		out=$(env $envs "$BIN" --json $COMMON $args --messages "$n" \
+		case $args in
+		*--producers*) pin="" ;;	# three processes, two CPUs
+		*) pin=${PIN:+--cpus $PIN} ;;
+		esac
+		out=$(env $envs "$BIN" --json $COMMON $args $pin --messages "$n" \
 			2>>"$ERRORS" | tail -n 1)
 		rate=$(json_field "$out" msgs_per_sec)
 	fi
@@ -135,11 +150,26 @@ measure() {
 	fi
 }
 
-# placement: "NS near|far" from a short cache-line ping-pong.
+# placement: "NS near|far" from a short cache-line ping-pong (on the
+# round's CPUs).
 placement() {
-	"$CEIL" -p "$PINGS" rtt 2>>"$ERRORS" |
+	"$CEIL" -p "$PINGS" ${PIN:+-c "$PIN"} rtt 2>>"$ERRORS" |
 		awk '$1 == "rtt:" { print $3, $8 }'
 }
+
+# cpu_ratio: the producer's CPU's time per step over the reader's (above 1:
+# the producer has the slower one), or nothing without pinning.
+cpu_ratio() {
+	[ -n "$PIN" ] || return 0
+	"$CEIL" cpus 2>>"$ERRORS" | awk -v r="${PIN%/*}" -v p="${PIN#*/}" '
+		$1 == "cpus:" { for (i = 2; i + 1 <= NF; i += 3) ns[$i] = $(i + 1) }
+		END { if (ns[r] > 0 && ns[p] > 0) printf "%.2f", ns[p] / ns[r] }'
+}
+
+# The two CPUs the rounds alternate between (none: no pinning).
+read -r CPU_X CPU_Y <<<"$("$CEIL" cpus 2>>"$ERRORS" |
+	awk '$1 == "cpus:" && NF >= 8 { print $2, $5 }')"
+PIN=""
 
 CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 MACHINE="$(nproc) cores, ${CPU:-unknown CPU}, $(uname -r)"
@@ -156,11 +186,11 @@ for name in $NAMES; do
 done
 
 RAW=$TMP/raw.csv
-HEADER="round,order,rtt_ns,placement,rtt_end_ns,$(echo $NAMES | tr ' ' ,)"
+HEADER="round,order,rtt_ns,placement,rtt_end_ns,cpus,cpu_p_r,$(echo $NAMES | tr ' ' ,)"
 echo "$HEADER" >"$RAW"
-printf '\n%-5s %5s %-8s' round rtt place
+printf '\n%-5s %5s %-8s %-5s %5s' round rtt place cpus cpu
 for name in $NAMES; do printf ' %9s' "$name"; done
-printf '\n%-5s %5s %-8s' "" ns ""
+printf '\n%-5s %5s %-8s %-5s %5s' "" ns "" R/P P/R
 for name in $NAMES; do
 	case $name in rtt_*) printf ' %9s' "p50 ns" ;; *) printf ' %9s' "M msg/s" ;; esac
 done
@@ -169,6 +199,11 @@ echo
 REVERSED=$(echo "$NAMES" | tac)
 for ((r = 1; r <= ROUNDS; r++)); do
 	if ((r % 2)); then order=A; list=$NAMES; else order=B; list=$REVERSED; fi
+	PIN=""
+	if [ -n "$CPU_Y" ]; then
+		if ((r % 2)); then PIN=$CPU_X/$CPU_Y; else PIN=$CPU_Y/$CPU_X; fi
+	fi
+	speed=$(cpu_ratio)
 	read -r ns0 place0 <<<"$(placement)"
 	declare -A V=()
 	for name in $list; do
@@ -179,8 +214,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	read -r ns1 place1 <<<"$(placement)"
 	place=${place0:-?}
 	[ "${place1:-?}" != "$place" ] && place="$place>${place1:-?}"
-	row="$order$r,$order,${ns0:-},$place,${ns1:-}"
-	printf '%-5s %5s %-8s' "$order$r" "${ns0:--}" "$place"
+	row="$order$r,$order,${ns0:-},$place,${ns1:-},$PIN,$speed"
+	printf '%-5s %5s %-8s %-5s %5s' "$order$r" "${ns0:--}" "$place" \
+		"${PIN:--}" "${speed:--}"
 	for name in $NAMES; do
 		row="$row,${V[$name]}"
 		case $name in
@@ -234,7 +270,10 @@ function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "" : a / b }
 function median(key, which,   n, i, j, v, t, a) {
 	n = 0
 	for (i = 1; i <= rounds; i++) {
-		if (which != "all" && plc[i] != which) continue
+		if (which == "pfast" && !(spd[i] != "" && spd[i] + 0 <= 1)) continue
+		if (which == "pslow" && !(spd[i] != "" && spd[i] + 0 > 1)) continue
+		if (which != "all" && which != "pfast" && which != "pslow" &&
+		    plc[i] != which) continue
 		if ((i, key) in val && val[i, key] != "") a[++n] = val[i, key] + 0
 	}
 	if (n == 0) return ""
@@ -253,6 +292,7 @@ NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; ncol = NF; head = $0; next }
 	line[rounds] = $0
 	for (i = 1; i <= NF; i++) raw[rounds, i] = $i
 	plc[rounds] = $4
+	spd[rounds] = $(col["cpu_p_r"])
 	c = $(col["ceil_a"]); d = $(col["ceil_b"])
 	best = (c == "" ? d : (d == "" || c + 0 > d + 0 ? c : d))
 	val[rounds, "single_rteburst"] = ratio($(col["single"]), $(col["rte_burst"]))
@@ -291,23 +331,35 @@ END {
 
 	printf "\nper-round ratios (1 = single, 32 = batch32, rc = reserve-commit, " \
 	       "ceil = best ceiling,\n2p = 2 producers, rteMP = rte MP 2 producers, " \
-	       "2pblk = 2 producers blocking in M msg/s, C = ceiling c)\n%-5s %-8s", "round", "place"
+	       "2pblk = 2 producers blocking in M msg/s, C = ceiling c;\ncpus: the reader\047s " \
+	       "and the producer\047s CPU, P/R: the time per step of the producer\047s\n" \
+	       "CPU over the reader\047s)\n%-5s %-8s %-5s %5s", "round", "place", "cpus", "P/R"
 	for (k = 1; k <= nk; k++) printf " %8s", short[keys[k]]
 	printf "\n"
 	for (i = 1; i <= rounds; i++) {
-		printf "%-5s %-8s", raw[i, 1], plc[i]
+		printf "%-5s %-8s %-5s %5s", raw[i, 1], plc[i], raw[i, col["cpus"]], raw[i, col["cpu_p_r"]]
 		for (k = 1; k <= nk; k++) printf " %8s", fmt(val[i, keys[k]])
 		printf "\n"
 	}
-	near = far = 0
-	for (i = 1; i <= rounds; i++) { if (plc[i] == "near") near++; if (plc[i] == "far") far++ }
-	printf "\nmedian of the per-round ratios over %d rounds (%d near, %d far; " \
-	       "rounds that changed placement count only in \"all\")\n", rounds, near, far
-	printf "%-36s %7s %7s %7s  %s\n", "", "all", "near", "far", "target"
+	near = far = pfast = pslow = 0
+	for (i = 1; i <= rounds; i++) {
+		if (plc[i] == "near") near++
+		if (plc[i] == "far") far++
+		if (spd[i] != "" && spd[i] + 0 <= 1) pfast++
+		if (spd[i] != "" && spd[i] + 0 > 1) pslow++
+	}
+	printf "\nmedian of the per-round ratios over %d rounds (%d near, %d far, rounds " \
+	       "that changed placement\ncount only in \"all\"; %d with the producer on " \
+	       "the faster or an equal CPU, P<=R, %d on\nthe slower, P>R)\n", rounds, near,
+	       far, pfast, pslow
+	printf "%-36s %7s %7s %7s %7s %7s  %s\n", "", "all", "near", "far", "P<=R", "P>R",
+	       "target"
 	for (k = 1; k <= nk; k++) {
 		m[keys[k]] = median(keys[k], "all")
-		printf "%-36s %7s %7s %7s  %s\n", label[keys[k]], fmt(m[keys[k]]),
-		       fmt(median(keys[k], "near")), fmt(median(keys[k], "far")), goal[keys[k]]
+		printf "%-36s %7s %7s %7s %7s %7s  %s\n", label[keys[k]], fmt(m[keys[k]]),
+		       fmt(median(keys[k], "near")), fmt(median(keys[k], "far")),
+		       fmt(median(keys[k], "pfast")), fmt(median(keys[k], "pslow")),
+		       goal[keys[k]]
 	}
 	printf "%-36s %7s\n", "best ceiling, M msg/s", fmt(median("ceiling", "all") / 1e6)
 
@@ -322,8 +374,10 @@ END {
 		print out ",,," > csv
 	}
 	for (i = 1; i <= rounds; i++) { val[i, "c3"] = raw[i, 3]; val[i, "c5"] = raw[i, 5] }
-	out = "median,," f1(median("c3", "all")) ",," f1(median("c5", "all"))
-	for (c = 6; c <= ncol; c++) {
+	for (i = 1; i <= rounds; i++) val[i, "c7"] = raw[i, 7]
+	out = "median,," f1(median("c3", "all")) ",," f1(median("c5", "all")) ",," \
+	      fmt(median("c7", "all"))
+	for (c = 8; c <= ncol; c++) {
 		for (i = 1; i <= rounds; i++) val[i, "c" c] = raw[i, c]
 		out = out "," f1(median("c" c, "all"))
 	}

@@ -43,7 +43,7 @@ static void usage(FILE *out)
 	fprintf(out,
 "Usage: " BENCH_PROG " --transport NAME [--size BYTES] [--messages N]\n"
 "         [--producers P] [--groups G | --members M] [--capacity BYTES]\n"
-"         [--wait spin|block] [--batch B] [--rtt] [--json]\n"
+"         [--wait spin|block] [--batch B] [--rtt] [--cpus R/P] [--json]\n"
 "\n"
 "Move messages from P producer processes to G reader processes over one\n"
 "transport and report messages per second, or with --rtt the round-trip\n"
@@ -80,6 +80,12 @@ static void usage(FILE *out)
 "  -b, --batch B         messages per send call (default 1, unless the\n"
 "                        transport says otherwise below)\n"
 "  -r, --rtt             measure round trips (P and G must be 1, no --members)\n"
+"  -C, --cpus R/P        run the readers on the CPUs of list R and the\n"
+"                        producers on those of list P (comma-separated,\n"
+"                        used round-robin; an empty list leaves that side\n"
+"                        to the scheduler), e.g. 0/1. With --rtt the pong\n"
+"                        process is the reader, ping the producer. For\n"
+"                        comparing runs on CPUs of unequal speed\n"
 "  -j, --json            print one JSON object as the last line\n"
 "  -h, --help            this text\n"
 "      --version         the version of ring-bench\n"
@@ -154,6 +160,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "rtt", no_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "cpus", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -164,7 +171,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 	*o = (struct bench_opts){ .size = 64, .producers = 1, .groups = 1,
 				  .capacity = 1u << 20, .batch = 1,
 				  .wait = BENCH_WAIT_SPIN };
-	while ((c = getopt_long(argc, argv, "t:s:n:p:g:m:c:w:b:rjh", longopts,
+	while ((c = getopt_long(argc, argv, "t:s:n:p:g:m:c:w:b:rjC:h", longopts,
 				NULL)) != -1) {
 		const char *name = NULL;
 		int i;
@@ -237,6 +244,15 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		case 'j':
 			o->json = 1;
 			break;
+		case 'C': {
+			char why[128];
+
+			if (pin_parse(optarg, &o->cpus, why, sizeof(why))) {
+				bench_err("--cpus: %s", why);
+				return 2;
+			}
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return -1;

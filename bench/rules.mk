@@ -5,7 +5,7 @@
 # (HAVE_DPDK: the rte and rte-burst transports, Debian's libdpdk-dev).
 BENCH_ZMQ := $(shell $(PKG_CONFIG) --exists libzmq 2>/dev/null && echo yes)
 BENCH_DPDK := $(shell $(PKG_CONFIG) --exists libdpdk 2>/dev/null && echo yes)
-BENCH_SRCS := bench/ring-bench.c bench/bench_run.c bench/bench_util.c \
+BENCH_SRCS := bench/ring-bench.c bench/bench_run.c bench/bench_util.c bench/pin.c \
 	bench/stream.c bench/transport_ring.c bench/transport_pipe.c \
 	bench/transport_unix.c bench/transport_mq.c
 BENCH_LIBS := -lrt
@@ -49,9 +49,9 @@ bench-syscalls: $(BIN)/ring-bench
 .PHONY: bench-ceiling
 bench-ceiling: $(BUILD)/bench-ceiling/ring-ceiling
 	$(BUILD)/bench-ceiling/ring-ceiling
-$(BUILD)/bench-ceiling/ring-ceiling: bench/ceiling.c
+$(BUILD)/bench-ceiling/ring-ceiling: bench/ceiling.c bench/pin.c bench/pin.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $<
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c,$^)
 
 # libring against rte_ring, a pipe and the ceiling in interleaved rounds
 # (bench/compare.sh): a table on stdout and bench/compare.csv, then, with

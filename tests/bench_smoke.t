@@ -36,9 +36,9 @@ grep -q -a -e __asan_init -e __tsan_init -e __ubsan_handle "$BENCH" && SANITIZED
 
 # Each transport: throughput, 2p -> 2 groups, round trip; the rte ones
 # (skipped without DPDK) also with 2 producers, one-element round trip;
-# 4 CLI checks; --members (3); ring-ceiling; compare.sh (3).
+# 7 CLI checks; --members (3); ring-ceiling (2); compare.sh (4).
 set -- $TRANSPORTS $RTE
-plan $(($# * 3 + 2 + 4 + 3 + 1 + 3))
+plan $(($# * 3 + 2 + 7 + 3 + 2 + 4))
 
 # skip COUNT REASON: COUNT results skipped.
 skip() {
@@ -132,6 +132,22 @@ ok $(( $? != 2 )) "--size below 8: exit 2"
 "$BENCH" --transport ring --rtt --producers 2 >/dev/null 2>&1
 ok $(( $? != 2 )) "--rtt with 2 producers: exit 2"
 
+# --cpus: a CPU this process may run on (the first), and one it may not.
+FIRST_CPU=$(awk '/^Cpus_allowed_list:/ { split($2, a, "[-,]"); print a[1] }' \
+	/proc/self/status)
+out=$("$BENCH" --transport ring --cpus "$FIRST_CPU" 2>&1)
+[ $? = 2 ] && echo "$out" | grep -q 'is not READERS/PRODUCERS'
+ok $? "--cpus without '/': exit 2 with the reason" "$out"
+out=$(taskset -c "$FIRST_CPU" "$BENCH" --transport ring \
+	--cpus "$FIRST_CPU/$((FIRST_CPU + 1))" 2>&1)
+[ $? = 2 ] && echo "$out" | grep -q "CPU $((FIRST_CPU + 1)) is not one"
+ok $? "--cpus with a CPU the process may not use: exit 2 with the reason" \
+	"$out"
+t=ring
+line=$(run --transport ring --messages 2000 --cpus "$FIRST_CPU/$FIRST_CPU")
+[ -s "$ERR" ] && sed 's/^/# /' "$ERR"
+check_json "ring --cpus $FIRST_CPU/$FIRST_CPU" "$line" $KEYS
+
 # --members: the JSON line says exactly_once and the members' counts add up
 # to the timed messages; the text report says so too.
 t=ring
@@ -163,8 +179,12 @@ if [ -x "$CEIL" ]; then
 	else
 		ok 1 "ring-ceiling: rtt, ceiling-a, ceiling-b, ceiling-c" "$out"
 	fi
+	# cpus: one figure for each CPU the process may use, here just one
+	out=$(taskset -c "$FIRST_CPU" "$CEIL" cpus 2>&1)
+	echo "$out" | grep -q "^cpus: $FIRST_CPU [0-9.]* ns (per step"
+	ok $? "ring-ceiling cpus under taskset: the one CPU it may use" "$out"
 else
-	skip 1 "$CEIL not built"
+	skip 2 "$CEIL not built"
 fi
 
 if [ -x "$CEIL" ] && [ $SANITIZED = 0 ]; then
@@ -179,7 +199,17 @@ if [ -x "$CEIL" ] && [ $SANITIZED = 0 ]; then
 	cols=$(awk -F, 'NR == 1 { h = NF } NF != h { bad = 1 } END {
 		print (NR == 3 && !bad) ? "ok" : "bad" }' "$csv" 2>/dev/null)
 	is "$cols" ok "compare.csv: header, one round, the median row"
+	# the round ran on two named CPUs, with their speed ratio, or on
+	# whatever the scheduler chose where only one CPU is usable
+	cpus=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i }
+		NR == 2 { print $(c["cpus"]) "," $(c["cpu_p_r"]) }' "$csv")
+	if [ "$(nproc)" -ge 2 ]; then
+		echo "$cpus" | grep -q '^[0-9]*/[0-9]*,[0-9.]*[0-9]$'
+	else
+		[ "$cpus" = , ]
+	fi
+	ok $? "compare.csv: the round's CPUs and their speed ratio ($cpus)"
 else
-	skip 3 "compare.sh needs ring-ceiling and a build without sanitizers"
+	skip 4 "compare.sh needs ring-ceiling and a build without sanitizers"
 fi
 finish
