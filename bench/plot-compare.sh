@@ -96,7 +96,9 @@ NR == 1 {
 	if (r == "" || r == "median") next
 	x++
 	p = ("placement" in col) ? clean($(col["placement"])) : ""
-	print x, clean(r), (p == "" ? "-" : p) > (tmp "/rounds")
+	s = field("cpu_p_r")
+	print x, clean(r), (p == "" ? "-" : p), (s == "" ? "-" : "P/R " s) \
+		> (tmp "/rounds")
 	for (k = 1; k <= ntp; k++) {
 		if (tpcol[k] == "ceil_a+ceil_b") {
 			a = field("ceil_a"); b = field("ceil_b")
@@ -128,16 +130,21 @@ TITLE="bench-compare: libring against rte_ring, a pipe and the ceiling, 64 B - $
 TITLE=${TITLE//\\/}
 TITLE=${TITLE//\"/\'}
 
-# Tick labels "A1\nnear" (round-trip panel: "A1"), and a grey band behind
-# each round that was not wholly near (far, near>far, far>near, or an
-# unknown placement "?").
+# Tick labels "A1\nnear\nP/R 1.59" (the last line: how much slower the
+# producer's CPU was than the reader's, when the rounds were pinned;
+# round-trip panel: "A1"), and a grey band behind each round that was not
+# wholly near (far, near>far, far>near, or an unknown placement "?").
 TICS=""
 RTICS=""
 BANDS=""
 NOTNEAR=0
-while read -r x round place; do
+while read -r x round place speed; do
 	[ -n "$TICS" ] && TICS="$TICS, "
-	TICS="$TICS\"$round\\n$place\" $x"
+	if [ "$speed" = - ]; then
+		TICS="$TICS\"$round\\n$place\" $x"
+	else
+		TICS="$TICS\"$round\\n$place\\n$speed\" $x"
+	fi
 	[ -n "$RTICS" ] && RTICS="$RTICS, "
 	RTICS="$RTICS\"$round\" $x"
 	if [ "$place" != near ]; then
@@ -146,7 +153,7 @@ while read -r x round place; do
 "
 	fi
 done <"$TMP/rounds"
-XLABEL="round (A: forward order, B: backward), placement"
+XLABEL="round (A: forward order, B: backward), placement, producer CPU time / reader CPU time"
 [ "$NOTNEAR" -gt 0 ] && XLABEL="$XLABEL; grey: not near for the whole round"
 # Many rounds: the labels on one line, turned.
 XTICSOPT=""
@@ -184,13 +191,13 @@ set multiplot title "$TITLE" noenhanced
 set grid
 set xrange [0.5:$NROUNDS + 0.5]
 set xtics nomirror noenhanced
-set bmargin 6
+set bmargin 7
 $BANDS
 set origin 0, 0
 set size 0.70, 0.95
 set title 'messages/s per round, 1 producer -> 1 reader unless said'
 set xtics ($TICS) $XTICSOPT
-set xlabel '$XLABEL' offset 0, -0.5
+set xlabel '$XLABEL' offset 0, -1.5
 set ylabel 'M messages / s (log scale)'
 set logscale y
 set format y '%g'
