@@ -394,7 +394,9 @@ uint32_t ring_payload_align(const struct ring *r);
  * ring_set_spin - how long a waiting call polls before it sleeps on a
  * futex, counted in CPU pause instructions (default 1000: about 20 us where
  * a pause takes 20 ns). 0 sleeps at once; UINT32_MAX never sleeps (busy
- * polling: lowest latency, one core kept busy).
+ * polling: lowest latency, one core kept busy). A call that polled a
+ * round of 512 pauses without progress and polls on gives up its CPU once
+ * (sched_yield) before the next round.
  */
 void ring_set_spin(struct ring *r, uint32_t spins);
 

@@ -35,7 +35,6 @@
 #ifndef RL_COALESCE_CHUNK
 #define RL_COALESCE_CHUNK 32 /* pauses between looks ahead (coalesce()) */
 #endif
-#define RL_SPIN_ROUND 512     /* pauses between looks at the clock */
 /*
  * A streaming reader's wait for a batch (coalesce()). Each time the reader
  * catches up with the producer it reads the lines the producer is writing,
@@ -188,15 +187,20 @@ int rl_reader_wait(struct ring_reader *rd, uint64_t at, unsigned flags,
 		 * the tail (a line the producers write) are looked at once per
 		 * round, so polling costs the producer nothing. */
 		uint32_t round = r->spins - *spun;
+		bool ready = false;
 
 		if (round > RL_SPIN_ROUND)
 			round = RL_SPIN_ROUND;
-		for (uint32_t i = 0; i < round; i += RL_SPIN_CHUNK) {
+		for (uint32_t i = 0; i < round && !ready; i += RL_SPIN_CHUNK) {
 			for (int j = 0; j < RL_SPIN_CHUNK; j++)
 				cpu_relax();
-			if (data_ready(&w))
-				break;
+			ready = data_ready(&w);
 		}
+		/* A whole round for nothing, and more polling to come: let
+		 * a producer that waits for this CPU run (wait.c). */
+		if (!ready && round == RL_SPIN_ROUND &&
+		    (r->spins == UINT32_MAX || r->spins - *spun > round))
+			rl_spin_yield("reader:yield");
 		if (r->spins != UINT32_MAX) /* UINT32_MAX: never sleep */
 			*spun += round;
 		else /* so look at the file's size now and then */

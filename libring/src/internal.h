@@ -224,6 +224,12 @@ void rl_wake_slow(struct rl_eventcount *ec);
 int rl_ec_wait(struct ring *r, struct rl_eventcount *ec, struct rl_proc *me,
 	       uint32_t sleep_kind, bool (*ready)(void *), void *arg,
 	       uint64_t wake_at_ns, bool intr);
+void rl_spin_yield(const char *point);
+
+/* Pauses in one round of a spinning wait: about 10 us here. A waiter that
+ * polls a whole round without progress gives up its CPU once
+ * (rl_spin_yield()) before the next round. */
+#define RL_SPIN_ROUND 512
 
 /* ---- recover.c ---- */
 bool rl_resolve_stuck(struct ring *r, uint64_t c, uint64_t *skip_to,

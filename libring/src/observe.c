@@ -204,17 +204,21 @@ static int obs_wait(struct ring_observer *o, unsigned flags, uint64_t dl,
 	if (*spun < r->spins) {
 		/* Poll the commit word only: it is written once per lap, so
 		 * polling it costs the producers nothing. */
-		uint32_t round = r->spins - *spun;
+		uint32_t round = r->spins - *spun, i;
 
-		if (round > 512)
-			round = 512;
-		for (uint32_t i = 0; i < round; i++) {
+		if (round > RL_SPIN_ROUND)
+			round = RL_SPIN_ROUND;
+		for (i = 0; i < round; i++) {
 			cpu_relax();
 			if ((i & 3) == 3 &&
 			    load_acquire(&r->commit[o->pos & r->mask]) ==
 				    o->pos + 1) /* A1 */
 				break;
 		}
+		/* A whole round for nothing, more to come: as a reader. */
+		if (i == RL_SPIN_ROUND &&
+		    (r->spins == UINT32_MAX || r->spins - *spun > round))
+			rl_spin_yield("observe:yield");
 		*spun += round; /* UINT32_MAX: never reaches it, never sleeps */
 		return 0;
 	}
