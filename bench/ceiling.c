@@ -503,6 +503,275 @@ static void stream_c(const char *name, uint64_t n)
 	munmap(res, sizeof(*res));
 }
 
+/*
+ * Design l: two writers, each with a lane of its own (a design-a ring of
+ * half the area, NREC_L records, and its own reader position), and one
+ * reader that takes what is committed in each lane in turn. Nothing is
+ * shared between the writers, so this is the best a multi-producer ring
+ * can do on this machine when the order across producers need not be
+ * kept: what libring's two producers (one shared tail) are measured
+ * against. Writer w writes the values w, w + 2, w + 4, ... so that the
+ * reader's sum checks every record of both. Three processes share the
+ * build machine's two CPUs, so a side that waits gives up its CPU now and
+ * then (idle_pause()): a writer and the reader sharing a CPU then hand
+ * over a lane's worth of records in that CPU's cache.
+ */
+#define LANES 2u
+#define NREC_L (NREC / LANES)
+#define TAKE_MAX 256u		/* records taken from a lane at a time */
+
+struct lane {
+	uint64_t *head;		/* the lane's reader position (own line) */
+	struct rec *recs;	/* NREC_L records */
+	uint64_t h;		/* records taken from it */
+	uint64_t pub;		/* position last published */
+};
+
+static void lane_publish(struct lane *ln)
+{
+	/* R3: pairs with A3 in writer_l(). */
+	__atomic_store_n(ln->head, ln->h, __ATOMIC_RELEASE);
+	ln->pub = ln->h;
+}
+
+/* A waiting side of design l after a pause: every YIELD_PAUSES pauses
+ * without progress it gives up its CPU once, as libring's waits do after
+ * 512 (three processes share two CPUs here). 32 was the best measured
+ * (design l, M msg/s: never 24-28, every pause 42-48, every 32 pauses
+ * 97-119, every 512 41-42). */
+#define YIELD_PAUSES 32u
+
+static void idle_pause(uint32_t *idle)
+{
+	pause_cpu();
+	if (++*idle % YIELD_PAUSES == 0)
+		sched_yield();
+}
+
+/* The reader of design l: up to TAKE_MAX committed records of each lane in
+ * turn; when no lane has any, it publishes its positions and pauses. */
+static void reader_l(struct lane *lanes, uint64_t n, struct result *res)
+{
+	struct reader rd = { .n = n, .res = res };	/* the totals */
+	uint32_t idle = 0;
+
+	while (rd.h < n) {
+		int took = 0;
+
+		for (uint32_t l = 0; l < LANES; l++) {
+			struct lane *ln = &lanes[l];
+
+			for (uint32_t k = 0; k < TAKE_MAX; k++) {
+				const struct rec *r = &ln->recs[ln->h % NREC_L];
+
+				/* A1: pairs with R1 in writer_l(). */
+				if (__atomic_load_n(&r->commit, __ATOMIC_ACQUIRE) !=
+				    ln->h + 1)
+					break;
+				if (r->len != PAYLOAD)
+					res->bad = 1;
+				rd.sum += *(const uint64_t *)(const void *)r->payload;
+				ln->h++;
+				took = 1;
+				if (ln->h - ln->pub >= READ_MAX)
+					lane_publish(ln);
+				if (++rd.h == n / 10)
+					res->t0 = now_ns();
+			}
+		}
+		if (took) {
+			idle = 0;
+			continue;
+		}
+		for (uint32_t l = 0; l < LANES; l++)
+			if (lanes[l].pub != lanes[l].h)
+				lane_publish(&lanes[l]);
+		for (int k = 0; k < 32; k++)
+			idle_pause(&idle);
+	}
+	reader_done(&rd);
+}
+
+/* Writer @w of design l: @count records into its lane, as design a. */
+static void writer_l(struct lane *ln, uint32_t w, uint64_t count)
+{
+	unsigned char src[PAYLOAD];
+	uint64_t seen = 0;
+	uint32_t idle = 0;
+
+	memset(src, 0x5a, sizeof(src));
+	for (uint64_t p = 0; p < count; p++) {
+		struct rec *r = &ln->recs[p % NREC_L];
+		uint64_t v = p * LANES + w;
+
+		if (p + 1 - seen > NREC_L) {	/* A3: pairs with R3 */
+			while (p + 1 - (seen = __atomic_load_n(ln->head,
+						__ATOMIC_ACQUIRE)) > NREC_L)
+				idle_pause(&idle);
+			idle = 0;
+		}
+		prefetch_span(&ln->recs[(p + AHEAD) % NREC_L], sizeof(*r));
+		memcpy(src, &v, sizeof(v));
+		memcpy(r->payload, src, PAYLOAD);
+		r->len = PAYLOAD;
+		/* R1: pairs with A1 in reader_l(). */
+		__atomic_store_n(&r->commit, p + 1, __ATOMIC_RELEASE);
+	}
+}
+
+/*
+ * Designs l and m: fork LANES writer processes, writer w running
+ * @writer(@arg, w, @n / LANES), and a reader running @rdr(@arg, @n, res);
+ * wait for them and return the reader's rate (M records/s).
+ */
+static double run_writers(const char *name, uint64_t n,
+			  void (*writer)(void *, uint32_t, uint64_t),
+			  void (*rdr)(void *, uint64_t, struct result *),
+			  void *arg)
+{
+	struct result *res = shared(sizeof(*res));
+	pid_t writers[LANES], pid;
+	int status, failed = 0;
+	double rate;
+
+	for (uint32_t w = 0; w < LANES; w++) {
+		writers[w] = fork();
+		if (writers[w] == 0) {
+			if (pin_self(&plan, PIN_PRODUCERS, w))
+				_exit(1);
+			writer(arg, w, n / LANES);
+			_exit(0);
+		}
+	}
+	pid = fork();
+	if (pid == 0) {
+		place(PIN_READERS);
+		rdr(arg, n, res);
+		_exit(0);
+	}
+	for (uint32_t w = 0; w < LANES; w++)
+		if (waitpid(writers[w], &status, 0) != writers[w] || status)
+			failed = 1;
+	if (failed) {
+		fprintf(stderr, "ring-ceiling: %s: a writer failed\n", name);
+		exit(1);
+	}
+	rate = reader_rate(name, pid, n, res);
+	munmap(res, sizeof(*res));
+	return rate;
+}
+
+static void writer_l_of(void *lanes, uint32_t w, uint64_t count)
+{
+	writer_l(&((struct lane *)lanes)[w], w, count);
+}
+
+static void reader_l_of(void *lanes, uint64_t n, struct result *res)
+{
+	reader_l(lanes, n, res);
+}
+
+/* Design l over @n records, n / LANES from each writer process. */
+static void stream_l(const char *name, uint64_t n)
+{
+	unsigned char *m = shared(AREA + LANES * 4096);
+	struct lane lanes[LANES];
+
+	n -= n % LANES;
+	for (uint32_t l = 0; l < LANES; l++)
+		lanes[l] = (struct lane){
+			.head = (uint64_t *)(void *)(m + l * 4096),
+			.recs = (struct rec *)(void *)(m + LANES * 4096 +
+					l * NREC_L * sizeof(struct rec)),
+		};
+	printf("%s: %6.1f M msg/s (%u writer processes, a lane of %u-byte "
+	       "records each, 512 KiB, one reader)\n", name,
+	       run_writers(name, n, writer_l_of, reader_l_of, lanes), LANES,
+	       (unsigned)sizeof(struct rec));
+	fflush(stdout);
+	munmap(m, AREA + LANES * 4096);
+}
+
+/*
+ * Design m: LANES writers share one ring of design-a records and claim
+ * each record with a compare-and-swap on a shared tail word: libring's
+ * scheme for several producers without the rest of libring, to tell what
+ * the scheme costs (against design l) from what libring adds. Design a's
+ * reader. Writer w writes the values w, w + 2, ... as in design l.
+ */
+struct shared_tail {
+	struct rec *ring;	/* NREC records */
+	uint64_t *head;		/* the reader's position (own line) */
+	uint64_t *tail;		/* the next position to claim (own line) */
+};
+
+static void writer_m(void *arg, uint32_t w, uint64_t count)
+{
+	struct shared_tail *st = arg;
+	unsigned char src[PAYLOAD];
+	uint64_t seen = 0;
+	uint32_t idle = 0;
+
+	memset(src, 0x5a, sizeof(src));
+	for (uint64_t p = 0; p < count; p++) {
+		uint64_t t = __atomic_load_n(st->tail, __ATOMIC_RELAXED);
+		uint64_t v = p * LANES + w;
+		struct rec *r;
+
+		for (;;) {
+			if (t + 1 - seen > NREC) {
+				/* A3: pairs with R3 in the reader. */
+				seen = __atomic_load_n(st->head, __ATOMIC_ACQUIRE);
+				if (t + 1 - seen > NREC) {
+					idle_pause(&idle);
+					t = __atomic_load_n(st->tail,
+							    __ATOMIC_RELAXED);
+					continue;
+				}
+			}
+			/* The claim; a lost one reloads t and tries again. */
+			if (__atomic_compare_exchange_n(st->tail, &t, t + 1, 0,
+							__ATOMIC_RELAXED,
+							__ATOMIC_RELAXED))
+				break;
+		}
+		idle = 0;
+		r = &st->ring[t % NREC];
+		memcpy(src, &v, sizeof(v));
+		memcpy(r->payload, src, PAYLOAD);
+		r->len = PAYLOAD;
+		/* R1: pairs with A1 in reader(). */
+		__atomic_store_n(&r->commit, t + 1, __ATOMIC_RELEASE);
+	}
+}
+
+static void reader_m(void *arg, uint64_t n, struct result *res)
+{
+	struct shared_tail *st = arg;
+
+	reader(st->ring, st->head, n, res);
+}
+
+/* Design m over @n records, n / LANES from each writer process. */
+static void stream_m(const char *name, uint64_t n)
+{
+	unsigned char *m = shared(AREA + 2 * 4096);
+	struct shared_tail st = {
+		.head = (uint64_t *)(void *)m,
+		.tail = (uint64_t *)(void *)(m + 4096),
+		.ring = (struct rec *)(void *)(m + 2 * 4096),
+	};
+
+	n -= n % LANES;
+	printf("%s: %6.1f M msg/s (%u writer processes claiming %u-byte "
+	       "records with a compare-and-swap on one tail, 1 MiB, one "
+	       "reader)\n", name,
+	       run_writers(name, n, writer_m, reader_m, &st), LANES,
+	       (unsigned)sizeof(struct rec));
+	fflush(stdout);
+	munmap(m, AREA + 2 * 4096);
+}
+
 /* How fast each CPU this process may use runs (pin_cpu_speed()). */
 static void cpu_speeds(void)
 {
@@ -554,7 +823,7 @@ int main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: ring-ceiling [-n RECORDS] "
 				"[-p PINGS] [-c R/P] [cpus] [rtt] [a] [b] "
-				"[c]\n");
+				"[c] [l] [m]\n");
 			return 2;
 		}
 	}
@@ -575,10 +844,13 @@ int main(int argc, char **argv)
 			stream("ceiling-b", n, BURST);
 		} else if (strcmp(argv[k], "c") == 0) {
 			stream_c("ceiling-c", n);
+		} else if (strcmp(argv[k], "l") == 0) {
+			stream_l("ceiling-l", n);
+		} else if (strcmp(argv[k], "m") == 0) {
+			stream_m("ceiling-m", n);
 		} else {
-			fprintf(stderr, "ring-ceiling: '%s': cpus, rtt, a, b "
-				"or c\n",
-				argv[k]);
+			fprintf(stderr, "ring-ceiling: '%s': cpus, rtt, a, b, "
+				"c, l or m\n", argv[k]);
 			return 2;
 		}
 	}
@@ -587,6 +859,8 @@ int main(int argc, char **argv)
 		stream("ceiling-a", n, 1);
 		stream("ceiling-b", n, BURST);
 		stream_c("ceiling-c", n);
+		stream_l("ceiling-l", n);
+		stream_m("ceiling-m", n);
 	}
 	return 0;
 }

@@ -17,6 +17,12 @@
 #   ceil_c     ring-ceiling design c: design a in libring's own layout
 #              (commit words apart), to tell what the format costs from
 #              what libring's code costs
+#   ceil_l     ring-ceiling design l: 2 writer processes with a lane each
+#              and one reader (nothing shared between the writers: the
+#              best two producers can do here)
+#   ceil_m     ring-ceiling design m: 2 writers claiming each record with
+#              a compare-and-swap on one shared tail (libring's scheme for
+#              several producers, bare)
 #   p2_single  libring, 2 producers, single ring_send()
 #   rte_mp2    rte_ring MP enqueue, 2 producers, one element per call
 #   p2_block   libring, 2 producers, single ring_send(), --wait block
@@ -76,7 +82,8 @@ ERRORS=$TMP/errors
 FAILED=0
 
 COMMON="--size 64 --capacity 1M"
-# name | kind (tp: throughput, rtt, ceil) | environment | arguments
+# name | kind (tp: throughput, rtt, ceil: ring-ceiling pinned as the round,
+# ceil2: ring-ceiling's two-writer designs, not pinned) | environment | arguments
 CONFIGS="single|tp||--transport ring --wait spin
 batch32|tp||--transport ring --wait spin --batch 32
 rescommit|tp|RING_BENCH_ZEROCOPY=1|--transport ring --wait spin
@@ -86,6 +93,8 @@ pipe|tp||--transport pipe
 ceil_a|ceil||a
 ceil_b|ceil||b
 ceil_c|ceil||c
+ceil_l|ceil2||l
+ceil_m|ceil2||m
 p2_single|tp||--transport ring --wait spin --producers 2
 rte_mp2|tp||--transport rte --producers 2
 p2_block|tp||--transport ring --wait block --producers 2
@@ -122,11 +131,13 @@ measure() {
 	envs=$(echo "$line" | cut -d'|' -f3)
 	args=$(echo "$line" | cut -d'|' -f4)
 	case $name in *rte*) [ $HAVE_RTE = 1 ] || return 0 ;; esac
-	if [ "$kind" = ceil ]; then
-		# the ceiling times all but its first tenth
+	if [ "$kind" = ceil ] || [ "$kind" = ceil2 ]; then
+		# the ceiling times all but its first tenth; the two-writer
+		# designs (three processes, two CPUs) are not pinned
 		n=$(awk -v n="$n" 'BEGIN { printf "%d", n / 0.9 + 3200 }')
-		out=$(timeout 120 "$CEIL" -n "$n" ${PIN:+-c "$PIN"} "$args" \
-			2>>"$ERRORS")
+		pin=""
+		[ "$kind" = ceil ] && pin=${PIN:+-c $PIN}
+		out=$(timeout 120 "$CEIL" -n "$n" $pin "$args" 2>>"$ERRORS")
 		rate=$(echo "$out" | awk '$1 == "ceiling-'"$args"':" { print $2 * 1e6 }')
 	else
 		case $args in
@@ -307,12 +318,16 @@ NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; ncol = NF; head = $0; next }
 	val[rounds, "ceiling_rteburst"] = ratio(best, $(col["rte_burst"]))
 	val[rounds, "ceil_c_ceiling"] = ratio($(col["ceil_c"]), best)
 	val[rounds, "single_ceil_c"] = ratio($(col["single"]), $(col["ceil_c"]))
+	val[rounds, "ceil_l_ceiling"] = ratio($(col["ceil_l"]), best)
+	val[rounds, "p2_ceil_l"] = ratio($(col["p2_single"]), $(col["ceil_l"]))
+	val[rounds, "p2_ceil_m"] = ratio($(col["p2_single"]), $(col["ceil_m"]))
 	val[rounds, "ceiling"] = best
 }
 END {
 	nk = split("single_rteburst batch32_rteburst rescommit_single single_ceiling " \
 		   "batch32_ceiling p2_p1 p2_rtemp2 rtt_ring_rte p2_block_M " \
-		   "ceiling_rteburst ceil_c_ceiling single_ceil_c", keys, " ")
+		   "ceiling_rteburst ceil_c_ceiling single_ceil_c ceil_l_ceiling " \
+		   "p2_ceil_l p2_ceil_m", keys, " ")
 	label["single_rteburst"] = "libring single / rte-burst";	goal["single_rteburst"] = ">= 1.0"
 	label["batch32_rteburst"] = "libring batch32 / rte-burst";	goal["batch32_rteburst"] = ">= 1.5"
 	label["rescommit_single"] = "reserve-commit / single";		goal["rescommit_single"] = ">= 1.0"
@@ -325,13 +340,16 @@ END {
 	label["ceiling_rteburst"] = "best ceiling / rte-burst";		goal["ceiling_rteburst"] = ""
 	label["ceil_c_ceiling"] = "ceiling c (libring layout) / best";	goal["ceil_c_ceiling"] = ""
 	label["single_ceil_c"] = "libring single / ceiling c";		goal["single_ceil_c"] = ""
+	label["ceil_l_ceiling"] = "ceiling l (2 lanes) / best ceiling";	goal["ceil_l_ceiling"] = ""
+	label["p2_ceil_l"] = "libring 2-producer / ceiling l";	goal["p2_ceil_l"] = ""
+	label["p2_ceil_m"] = "libring 2-producer / ceiling m (CAS)";	goal["p2_ceil_m"] = ""
 	split("1/rteB 32/rteB rc/1 1/ceil 32/ceil 2p/1p 2p/rteMP rtt/rte 2pblk " \
-	      "ceil/rteB C/ceil 1/C", sh, " ")
+	      "ceil/rteB C/ceil 1/C L/ceil 2p/L 2p/M", sh, " ")
 	for (k = 1; k <= nk; k++) short[keys[k]] = sh[k]
 
 	printf "\nper-round ratios (1 = single, 32 = batch32, rc = reserve-commit, " \
 	       "ceil = best ceiling,\n2p = 2 producers, rteMP = rte MP 2 producers, " \
-	       "2pblk = 2 producers blocking in M msg/s, C = ceiling c;\ncpus: the reader\047s " \
+	       "2pblk = 2 producers blocking in M msg/s, C, L, M = ceilings c, l, m;\ncpus: the reader\047s " \
 	       "and the producer\047s CPU, P/R: the time per step of the producer\047s\n" \
 	       "CPU over the reader\047s)\n%-5s %-8s %-5s %5s", "round", "place", "cpus", "P/R"
 	for (k = 1; k <= nk; k++) printf " %8s", short[keys[k]]

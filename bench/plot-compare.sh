@@ -6,12 +6,14 @@
 # with gnuplot.
 #
 # Two panels, x = the rounds in the order they ran (A1 B2 A3 ...), each tick
-# labelled with the round and its placement:
+# labelled with the round, its placement and (pinned rounds) how much
+# slower the producer's CPU was than the reader's:
 # (a) messages/s of each configuration per round, log scale: libring
 #     (ring_send, ring_send_batch of 32, reserve/commit, 2 producers spinning
 #     and blocking) in solid lines, its peers (rte_ring burst, one element
-#     and MP 2 producers, a pipe, the better of ceilings a and b, and
-#     ceiling c, design a in libring's layout) dashed;
+#     and MP 2 producers, a pipe, the better of ceilings a and b, ceiling
+#     c, design a in libring's layout, and the two-writer ceilings l, a
+#     lane each, and m, one shared tail) dashed;
 # (b) round trip p50 per round, libring and rte_ring one element.
 # Rounds not wholly 'near' (far, or the placement changed during the round)
 # have a grey band behind them. Columns are found by their header names; a
@@ -51,6 +53,8 @@ rte-one|rte|rte_ring one element
 pipe|pipe|pipe
 ceiling|ceil_a+ceil_b|best ceiling
 ceiling-c|ceil_c|ceiling c (libring's layout)
+ceiling-l|ceil_l|ceiling l (2 writers, a lane each)
+ceiling-m|ceil_m|ceiling m (2 writers, one CAS tail)
 ring-p2|p2_single|libring 2 producers
 rte-mp2|rte_mp2|rte_ring MP 2 producers
 ring-p2block|p2_block|libring 2 producers blocking"
@@ -62,6 +66,7 @@ declare -A COLOUR=(
 	[ring-rescommit]='#17a2b8' [ring-p2]='#8e44ad' [ring-p2block]='#e377c2'
 	[rte-burst]='#d62728' [rte-one]='#ff7f0e' [rte-mp2]='#8c564b'
 	[pipe]='#7f7f7f' [ceiling]='#000000' [ceiling-c]='#bcbd22'
+	[ceiling-l]='#555555' [ceiling-m]='#9467bd'
 	[ring-rtt]='#1f5fbf' [rte-rtt]='#d62728')
 
 # One pass over the CSV: $TMP/rounds ("x round placement" per round line),

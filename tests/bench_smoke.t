@@ -174,10 +174,12 @@ if [ -x "$CEIL" ]; then
 	if echo "$out" | grep -q '^rtt: p50 [0-9]* ns, p99 [0-9]* ns, \(near\|far\)' &&
 	   echo "$out" | grep -q '^ceiling-a: *[0-9.]* M msg/s' &&
 	   echo "$out" | grep -q '^ceiling-b: *[0-9.]* M msg/s' &&
-	   echo "$out" | grep -q '^ceiling-c: *[0-9.]* M msg/s'; then
-		ok 0 "ring-ceiling: rtt, ceiling-a, ceiling-b, ceiling-c"
+	   echo "$out" | grep -q '^ceiling-c: *[0-9.]* M msg/s' &&
+	   echo "$out" | grep -q '^ceiling-l: *[0-9.]* M msg/s' &&
+	   echo "$out" | grep -q '^ceiling-m: *[0-9.]* M msg/s'; then
+		ok 0 "ring-ceiling: rtt, ceiling-a, -b, -c, -l, -m"
 	else
-		ok 1 "ring-ceiling: rtt, ceiling-a, ceiling-b, ceiling-c" "$out"
+		ok 1 "ring-ceiling: rtt, ceiling-a, -b, -c, -l, -m" "$out"
 	fi
 	# cpus: one figure for each CPU the process may use, here just one
 	out=$(taskset -c "$FIRST_CPU" "$CEIL" cpus 2>&1)
