@@ -107,10 +107,10 @@ void rl_wake_slow(struct rl_eventcount *ec)
 /*
  * A spinning waiter (a reader waiting for a commit, a producer waiting for
  * room, an observer) that has polled a whole round without progress gives
- * its CPU to whoever waits for it, once, and then polls again. Where there
- * are more busy processes than CPUs, the process it waits for may be the
- * one waiting for this CPU: a producer preempted in the middle of a claim,
- * a reader that would make room. Without the yield each hand-over costs
+ * its CPU to whoever waits for it, once, and then polls again (H7). Where
+ * there are more busy processes than CPUs, the process it waits for may be
+ * the one waiting for this CPU: a producer preempted in the middle of a
+ * claim, a reader that would make room. Without the yield each hand-over costs
  * the rest of a scheduler time slice (milliseconds: a producer and a
  * spinning reader sharing one CPU moved 1.6 M msg/s, 51 M with it, on the
  * build machine). With nothing else to run it returns at once: a system
