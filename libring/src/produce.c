@@ -372,6 +372,42 @@ producer_checks(struct ring *r, struct rl_local **l)
 }
 
 /*
+ * A message takes [@pos, @pos + @slots): ask for the lines of the stretch
+ * r->prefetch_slots further on (its first and last line in the slot area,
+ * and its commit word's line), which a message a little later will write.
+ * Readers read those lines a lap ago, so each is a transfer from another
+ * core; a store that waits for one holds up every later store of this
+ * thread (stores become visible in order), while prefetches keep many
+ * transfers in flight. On the 2-vCPU build machine, with the two vCPUs far
+ * apart, this made a single producer's ring_send of 64-byte messages about
+ * 1.5 times as fast (8-byte: 1.85), ring_send_batch of 32 about 1.15
+ * times; near each other, where a transfer is cheap, the three prefetches
+ * cost 64-byte sends about 3% and 8-byte ones about 10%. With several
+ * producers the lines ahead are written by whichever producer claims
+ * them, and each claim's compare-and-swap waits until the claimer's
+ * earlier stores are done: asked for after each claim, two producers'
+ * single sends went 2.1-2.5 times as fast, blocking ones 2.5-3
+ * (bench/README.md). Only a hint: nothing is written, and lines past the
+ * thread's claim are only asked for.
+ */
+static inline void prefetch_ahead(const struct ring *r, uint64_t pos,
+				  uint32_t slots)
+{
+	uint64_t p = pos + r->prefetch_slots;
+	const uint8_t *first = rl_slot(r, p);
+
+	/* Its first and last line (the lines inside a longer stretch are
+	 * left to the processor's own prefetching); the second view of the
+	 * slots lies behind the first, so the stretch is contiguous. The
+	 * first line is often the last of the message before, but asking
+	 * for the last alone left a fifth of the lines of 64-byte messages
+	 * to be waited for, and cost most of the gain. */
+	rl_prefetch_write(first);
+	rl_prefetch_write(first + ((uint64_t)slots << r->slot_shift) - 1);
+	rl_prefetch_write(&r->commit[p & r->mask]);
+}
+
+/*
  * The common case of claim() for one message, inline: room by the cached
  * minimum and no contention on the tail. Returns false when the general
  * path must decide (ring looks full, lost CAS); an intent it published is
@@ -397,6 +433,10 @@ static inline bool claim_fast(struct ring *r, struct rl_local *l,
 		RL_SCHED("claim:lost");
 		return false;
 	}
+	/* The lines a message a little later will write: with several
+	 * producers the next CAS waits until this message's stores are
+	 * done, so their transfers had better be under way. */
+	prefetch_ahead(r, t, slots);
 	/* R10 as in claim(). */
 	release_fence();
 	RL_SCHED("claim:cas");
@@ -429,39 +469,6 @@ static int claim_run(struct ring *r, struct rl_local *l, uint32_t slots,
 	l->run_next = *posp;
 	l->run_end = *posp + prefix[k - 1];
 	return 0;
-}
-
-/*
- * A single producer's message takes [@pos, @pos + @slots): ask for the
- * lines of the stretch r->prefetch_slots further on (its first and last
- * line in the slot area, and its commit word's line), which a message a
- * little later will write. Readers read those lines a lap ago, so each is
- * a transfer from another core; a store that waits for one holds up every
- * later store of this thread (stores become visible in order), while
- * prefetches keep many transfers in flight. On the 2-vCPU build machine,
- * with the two vCPUs far apart, this made ring_send of 64-byte messages
- * about 1.5 times as fast (8-byte: 1.85), ring_send_batch of 32 about 1.15
- * times; near each other, where a transfer is cheap, the three prefetches
- * cost 64-byte sends about 3% and 8-byte ones about 10% (bench/README.md).
- * Only a hint: nothing is written, and lines past the thread's claim are
- * only asked for. Not for several producers, whose lines ahead are the
- * other producers' to write (measured: no gain).
- */
-static inline void prefetch_ahead(const struct ring *r, uint64_t pos,
-				  uint32_t slots)
-{
-	uint64_t p = pos + r->prefetch_slots;
-	const uint8_t *first = rl_slot(r, p);
-
-	/* Its first and last line (the lines inside a longer stretch are
-	 * left to the processor's own prefetching); the second view of the
-	 * slots lies behind the first, so the stretch is contiguous. The
-	 * first line is often the last of the message before, but asking
-	 * for the last alone left a fifth of the lines of 64-byte messages
-	 * to be waited for, and cost most of the gain. */
-	rl_prefetch_write(first);
-	rl_prefetch_write(first + ((uint64_t)slots << r->slot_shift) - 1);
-	rl_prefetch_write(&r->commit[p & r->mask]);
 }
 
 /*
@@ -780,7 +787,6 @@ int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
 	const uint32_t shift = r->slot_shift;
 	uint8_t *const slots = r->slots;
 	const uint64_t mask = r->mask;
-	const bool single = r->open_flags & RING_OPEN_SINGLE_PRODUCER;
 	uint32_t prefix[RL_BATCH_MAX];
 	struct rl_local *l;
 	uint64_t pos, p;
@@ -822,8 +828,8 @@ int ring_send_batch(struct ring *r, const struct ring_out *msgs, unsigned n,
 
 		p = batch_msg_start(pos, prefix, i);
 		slot = slots + ((p & mask) << shift);
-		if (single) /* the slots of message i: prefix[i] - (p - pos) */
-			prefetch_ahead(r, p, prefix[i] - (uint32_t)(p - pos));
+		/* the slots of message i: prefix[i] - (p - pos) */
+		prefetch_ahead(r, p, prefix[i] - (uint32_t)(p - pos));
 		write_header_at(r, (struct rl_msg_hdr *)slot, msgs[i].len,
 				msgs[i].type, 0);
 		if (msgs[i].len)
