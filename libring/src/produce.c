@@ -544,6 +544,8 @@ claim_one(struct ring *r, size_t len, uint32_t type, unsigned flags,
 			err = claim_run(r, l, slots, flags, deadline, posp);
 	} else if (unlikely(!claim_fast(r, l, slots, posp))) {
 		err = claim(r, l, &slots, 1, flags, deadline, posp);
+		if (err > 0) /* as claim_fast() does */
+			prefetch_ahead(r, *posp, slots);
 	}
 	if (unlikely(err < 0)) {
 		if (err == -ENOBUFS)
