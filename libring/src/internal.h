@@ -19,6 +19,7 @@
 
 #define RL_DEFAULT_SPINS 1000u
 #define RL_RUN_SLOTS 256u /* a single producer's room per claim (produce.c) */
+#define RL_CLAIM_BACKOFF 128 /* pauses after a lost claim (produce.c) */
 #ifndef RL_PREFETCH_BYTES
 #define RL_PREFETCH_BYTES 1024u /* how far ahead in the slot area a
 				 * producer asks for its lines (produce.c) */

@@ -158,6 +158,22 @@ static inline uint64_t room_at(const struct ring *r, uint64_t t, uint64_t w)
 }
 
 /*
+ * A producer whose compare-and-swap on the tail lost to another producer
+ * waits RL_CLAIM_BACKOFF pauses before it tries again, so that the winner
+ * makes its next claims while the tail's line is still in its cache
+ * instead of trading the line claim by claim. Measured on the 2-vCPU
+ * build machine, vCPUs far apart: two producers 1.05-1.36 times as fast,
+ * four 1.29-1.46, two with blocking waits 1.17-1.40; 32 pauses gave less
+ * (bench/README.md). The loser's message pays for it: about 2.3 us (128
+ * pauses of 18 ns here) per lost claim.
+ */
+static inline void lost_claim_backoff(void)
+{
+	for (int i = 0; i < RL_CLAIM_BACKOFF; i++)
+		cpu_relax();
+}
+
+/*
  * Claim room for the first k messages of a batch whose cumulative slot
  * counts are @prefix[0..n-1] (k >= 1, as many as fit). Returns k and the
  * start position, or a negative errno.
@@ -202,6 +218,7 @@ static int claim(struct ring *r, struct rl_local *l, const uint32_t *prefix,
 				if (cas_seq_cst(&h->tail, t, end))
 					break;
 				RL_SCHED("claim:lost");
+				lost_claim_backoff();
 				continue; /* lost the race: a new intent */
 			}
 		}
@@ -431,6 +448,7 @@ static inline bool claim_fast(struct ring *r, struct rl_local *l,
 		store_release(&h->tail, t + slots);
 	else if (unlikely(!cas_seq_cst(&h->tail, t, t + slots))) { /* R7 */
 		RL_SCHED("claim:lost");
+		lost_claim_backoff();
 		return false;
 	}
 	/* The lines a message a little later will write: with several
