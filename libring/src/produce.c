@@ -403,7 +403,7 @@ producer_checks(struct ring *r, struct rl_local **l)
  * producers the lines ahead are written by whichever producer claims
  * them, and each claim's compare-and-swap waits until the claimer's
  * earlier stores are done: asked for after each claim, two producers'
- * single sends went 2.1-2.5 times as fast, blocking ones 2.5-3
+ * single sends went 2.0-2.5 times as fast, blocking ones 2.3-3
  * (bench/README.md). Only a hint: nothing is written, and lines past the
  * thread's claim are only asked for.
  */
