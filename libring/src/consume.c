@@ -199,7 +199,7 @@ int rl_reader_wait(struct ring_reader *rd, uint64_t at, unsigned flags,
 		/* A whole round for nothing, and more polling to come: let
 		 * a producer that waits for this CPU run (wait.c). */
 		if (!ready && round == RL_SPIN_ROUND &&
-		    (r->spins == UINT32_MAX || r->spins - *spun > round))
+		    rl_polls_on(r, *spun + round))
 			rl_spin_yield("reader:yield");
 		if (r->spins != UINT32_MAX) /* UINT32_MAX: never sleep */
 			*spun += round;

@@ -232,6 +232,13 @@ void rl_spin_yield(const char *point);
  * (rl_spin_yield()) before the next round. */
 #define RL_SPIN_ROUND 512
 
+/* Does a waiter that has polled @spun pauses poll on, rather than sleep
+ * (UINT32_MAX spins: it never sleeps)? */
+static inline bool rl_polls_on(const struct ring *r, uint32_t spun)
+{
+	return r->spins == UINT32_MAX || spun < r->spins;
+}
+
 /* ---- recover.c ---- */
 bool rl_resolve_stuck(struct ring *r, uint64_t c, uint64_t *skip_to,
 		      bool continued, bool count_it);

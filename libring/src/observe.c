@@ -216,8 +216,7 @@ static int obs_wait(struct ring_observer *o, unsigned flags, uint64_t dl,
 				break;
 		}
 		/* A whole round for nothing, more to come: as a reader. */
-		if (i == RL_SPIN_ROUND &&
-		    (r->spins == UINT32_MAX || r->spins - *spun > round))
+		if (i == RL_SPIN_ROUND && rl_polls_on(r, *spun + round))
 			rl_spin_yield("observe:yield");
 		*spun += round; /* UINT32_MAX: never reaches it, never sleeps */
 		return 0;

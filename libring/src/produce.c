@@ -136,8 +136,7 @@ static int wait_for_room(struct ring *r, struct rl_local *l, uint32_t need,
 		/* Every RL_SPIN_ROUND pauses without room, with more polling
 		 * to come: let a reader that waits for this CPU run
 		 * (wait.c). */
-		if (*spun % RL_SPIN_ROUND == 0 &&
-		    (r->spins == UINT32_MAX || *spun < r->spins))
+		if (*spun % RL_SPIN_ROUND == 0 && rl_polls_on(r, *spun))
 			rl_spin_yield("room:yield");
 		if (deadline != UINT64_MAX && rl_now_ns() >= deadline)
 			return -ETIMEDOUT;
