@@ -77,16 +77,23 @@
 /* -c R/P: the reader's and the writer's CPU (none: the scheduler's). */
 static struct pin_plan plan;
 
-/* Move this process to its CPU for @side, or end the program. */
-static void place(enum pin_side side)
+/* Move this process, number @k of @side, to its CPU, or end the
+ * program. */
+static void place_nth(enum pin_side side, unsigned k)
 {
-	int err = pin_self(&plan, side, 0);
+	int err = pin_self(&plan, side, k);
 
 	if (err) {
 		fprintf(stderr, "ring-ceiling: -c: cannot move to a CPU: %s\n",
 			strerror(-err));
 		exit(1);
 	}
+}
+
+/* The same for the first (or only) process of @side. */
+static void place(enum pin_side side)
+{
+	place_nth(side, 0);
 }
 
 /* One record: the 16-byte header, then the payload. */
@@ -637,8 +644,7 @@ static double run_writers(const char *name, uint64_t n,
 	for (uint32_t w = 0; w < LANES; w++) {
 		writers[w] = fork();
 		if (writers[w] == 0) {
-			if (pin_self(&plan, PIN_PRODUCERS, w))
-				_exit(1);
+			place_nth(PIN_PRODUCERS, w);
 			writer(arg, w, n / LANES);
 			_exit(0);
 		}

@@ -5,8 +5,8 @@
 # (HAVE_DPDK: the rte and rte-burst transports, Debian's libdpdk-dev).
 BENCH_ZMQ := $(shell $(PKG_CONFIG) --exists libzmq 2>/dev/null && echo yes)
 BENCH_DPDK := $(shell $(PKG_CONFIG) --exists libdpdk 2>/dev/null && echo yes)
-BENCH_SRCS := bench/ring-bench.c bench/bench_run.c bench/bench_util.c bench/pin.c \
-	bench/stream.c bench/transport_ring.c bench/transport_pipe.c \
+BENCH_SRCS := bench/ring-bench.c bench/bench_run.c bench/bench_util.c \
+	bench/pin.c bench/stream.c bench/transport_ring.c bench/transport_pipe.c \
 	bench/transport_unix.c bench/transport_mq.c
 BENCH_LIBS := -lrt
 ifeq ($(BENCH_ZMQ),yes)
